@@ -1,0 +1,93 @@
+#pragma once
+// The deployment configuration shared by `slave` and `lb` (docs/CONFIG.md): a JSON file, then one
+// environment variable per field on top.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace cdb {
+
+enum class ReplicationMode { none, async, sync };
+const char* to_string(ReplicationMode mode);
+
+struct ClusterConfig {
+    std::string host_template;
+    int size = 0;
+    std::optional<int> index;  // only the slave needs it
+    int port_step = 0;
+};
+
+struct ListenConfig {
+    std::string bind = "0.0.0.0";
+    int port = 8080;
+    int threads = 4;
+};
+
+struct HttpConfig {
+    int header_timeout_ms = 1000;
+    int body_timeout_ms = 5000;
+    int upstream_connect_timeout_ms = 300;
+    int upstream_timeout_ms = 2000;
+};
+
+struct RedisConfig {
+    int port = 6379;
+    int connect_timeout_ms = 200;
+    int command_timeout_ms = 500;
+    int pool_size = 4;
+};
+
+struct LimitsConfig {
+    int max_key_bytes = 512;
+    int max_value_bytes = 1024 * 1024;
+    int max_list_count = 1000;
+};
+
+struct ReplicationConfig {
+    ReplicationMode mode = ReplicationMode::sync;
+    int sync_timeout_ms = 100;
+};
+
+struct ElectionConfig {
+    int failure_threshold = 3;
+    int probe_interval_ms = 200;
+};
+
+struct DeploymentConfig {
+    ClusterConfig cluster;
+    ListenConfig slave;
+    ListenConfig lb;
+    HttpConfig http;
+    RedisConfig redis;
+    LimitsConfig limits;
+    ReplicationConfig replication;
+    ElectionConfig election;
+    std::string log_level = "info";
+};
+
+// A configuration problem that names the field; mains print it and exit with status 2.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Looks up an environment variable; injectable so tests need not touch the real environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+EnvLookup process_environment();
+
+enum class ConfigUser { slave, lb };
+
+// Parses `json_text` (empty means "no file"), applies environment overrides, validates.
+// `hostname` resolves `cluster.index = "hostname"`.
+DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env, ConfigUser user,
+                              const std::string& hostname);
+
+// Reads the file named by `path` (or by $CONFIG_FILE when `path` is empty; neither means no file).
+DeploymentConfig load_config(const std::string& path, ConfigUser user);
+
+// Environment variable name for a field path: "redis.port" -> "REDIS_PORT".
+std::string env_name_for(const std::string& field_path);
+
+}  // namespace cdb

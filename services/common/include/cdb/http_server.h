@@ -1,0 +1,44 @@
+#pragma once
+// The one place that knows Pistache's server API: turns its requests into HttpRequest, dispatches to
+// a RouteTable, and corrects the Pistache 0.0.5 defaults that do not fit a service behind a proxy
+// (see docs/PISTACHE.md).
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "cdb/route_table.h"
+
+namespace Pistache::Http {
+class Endpoint;
+}
+
+namespace cdb {
+
+struct HttpServerOptions {
+    std::string bind = "0.0.0.0";
+    int port = 8080;
+    int threads = 4;
+    std::size_t max_request_bytes = 64 * 1024;
+    std::chrono::milliseconds header_timeout{1000};
+    std::chrono::milliseconds body_timeout{5000};
+    std::string name = "http";
+};
+
+class HttpServer {
+public:
+    HttpServer(HttpServerOptions options, RouteTable routes);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Binds (throws std::runtime_error naming the address when it cannot) and serves on background threads.
+    void start();
+    void stop();
+
+private:
+    HttpServerOptions options_;
+    std::shared_ptr<RouteTable> routes_;
+    std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+};
+
+}  // namespace cdb

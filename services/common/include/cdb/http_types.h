@@ -1,0 +1,42 @@
+#pragma once
+// Framework-neutral request and response, so routes are plain functions that tests can call and the
+// HTTP library stays behind one adapter.
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cdb {
+
+struct HttpRequest {
+    std::string method;                        // "GET", "POST", ...
+    std::string path;                          // as received, still percent-encoded
+    std::string raw_query;                     // as received, without '?'
+    std::map<std::string, std::string> query;  // decoded parameters
+    std::map<std::string, std::string> headers;  // names in lower case
+    std::string body;
+    // Set while reading the request when part of it cannot be understood; dispatch answers 400 with it.
+    std::optional<std::string> malformed;
+
+    std::optional<std::string> header(const std::string& lower_case_name) const;
+    std::optional<std::string> query_param(const std::string& name) const;
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string body;
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    HttpResponse& with_header(std::string name, std::string value) {
+        headers.emplace_back(std::move(name), std::move(value));
+        return *this;
+    }
+    std::optional<std::string> header(const std::string& name) const;
+};
+
+HttpResponse json_response(int status, std::string body);
+HttpResponse error_response(int status, const std::string& message);
+
+}  // namespace cdb

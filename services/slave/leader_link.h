@@ -1,0 +1,61 @@
+#pragma once
+// The slave's connection to the Redis-leader: follows (term, leader) by the protocol's rule, keeps a
+// bounded pool pointed at the leader's Redis, and counts failed operations for the LB.
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cdb/cluster_addresses.h"
+#include "cdb/config.h"
+#include "cdb/leader_state.h"
+#include "cdb/redis_pool.h"
+
+namespace cdb::slave {
+
+enum class LeaderFailure {
+    none,
+    no_leader,           // no announcement yet
+    busy,                // every pooled connection in use: local overload, not the leader's fault
+    leader_unreachable,  // connect, timeout or I/O error: counts towards an election
+    leader_not_master,   // READONLY/LOADING/MASTERDOWN: our leader is not a usable master; counts too
+};
+
+struct LeaderCall {
+    RedisReply reply = RedisReply::failure("not run");
+    LeaderFailure failure = LeaderFailure::none;
+    std::string message;
+    LeaderState state;        // the state the call ran under
+    std::string replication;  // X-Replication value, for writes
+};
+
+class LeaderLink {
+public:
+    LeaderLink(const DeploymentConfig& config, const ClusterAddresses& addresses);
+
+    LeaderUpdate propose(const LeaderState& proposal);
+    LeaderState state() const;
+    std::optional<Endpoint> leader_redis() const { return pool_.target(); }
+
+    LeaderCall read(const std::vector<std::string>& command);
+    // Runs the write, then in sync mode waits (on the same connection, as WAIT requires) for a follower.
+    LeaderCall write(const std::vector<std::string>& command);
+
+    std::uint64_t failures_total() const { return failures_total_; }
+    std::uint64_t failures_consecutive() const { return failures_consecutive_; }
+
+private:
+    LeaderCall run(const std::vector<std::string>& command, bool is_write);
+    std::string replicate(RedisConnection& connection, const LeaderState& state);
+    void record(LeaderCall& call);
+
+    const ClusterAddresses& addresses_;
+    const ReplicationConfig replication_;
+    mutable std::mutex mutex_;
+    LeaderState state_;
+    RedisPool pool_;
+    std::atomic<std::uint64_t> failures_total_{0};
+    std::atomic<std::uint64_t> failures_consecutive_{0};
+};
+
+}  // namespace cdb::slave

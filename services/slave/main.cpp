@@ -1,0 +1,64 @@
+// consult-db-slave: the data API of one cluster, served from the Redis-leader's data.
+#include <memory>
+
+#include "cache_api.h"
+#include "cdb/cluster_addresses.h"
+#include "cdb/http_server.h"
+#include "cdb/metrics.h"
+#include "cdb/service_main.h"
+#include "leader_link.h"
+#include "ops_api.h"
+
+namespace {
+
+int own_port(const cdb::DeploymentConfig& config) {
+    return cdb::ClusterAddresses(config).slave(config.cluster.index.value_or(0)).port;
+}
+
+struct SlaveService {
+    explicit SlaveService(const cdb::DeploymentConfig& config)
+        : addresses(config),
+          metrics("slave"),
+          leader(config, addresses),
+          cache(config.limits, leader, metrics),
+          ops(config, addresses, leader, metrics) {
+        cdb::RouteTable routes;
+        cache.add_routes(routes);
+        ops.add_routes(routes);
+        cdb::HttpServerOptions options;
+        options.bind = config.slave.bind;
+        options.port = own_port(config);
+        options.threads = config.slave.threads;
+        options.name = "slave-http";
+        // Room for the JSON of the largest value even when much of it is escaped.
+        options.max_request_bytes = static_cast<std::size_t>(config.limits.max_value_bytes) * 2 +
+                                    static_cast<std::size_t>(config.limits.max_key_bytes) * 6 + 16 * 1024;
+        options.header_timeout = std::chrono::milliseconds(config.http.header_timeout_ms);
+        options.body_timeout = std::chrono::milliseconds(config.http.body_timeout_ms);
+        server = std::make_unique<cdb::HttpServer>(options, std::move(routes));
+    }
+
+    cdb::ClusterAddresses addresses;
+    cdb::Metrics metrics;
+    cdb::slave::LeaderLink leader;
+    cdb::slave::CacheApi cache;
+    cdb::slave::OpsApi ops;
+    std::unique_ptr<cdb::HttpServer> server;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cdb::ServiceSpec spec;
+    spec.name = "slave";
+    spec.user = cdb::ConfigUser::slave;
+    spec.usage = "Serves GET /list-keys, GET /get/{key}, POST /set, DELETE /delete/{key} from the Redis-leader,\n"
+                 "plus /healthz, /readyz, /status, /metrics and PUT /internal/leader (docs/PROTOCOL.md).";
+    spec.own_port = own_port;
+    spec.start = [](const cdb::DeploymentConfig& config) -> std::function<void()> {
+        auto service = std::make_shared<SlaveService>(config);
+        service->server->start();
+        return [service] { service->server->stop(); };
+    };
+    return cdb::run_service(spec, argc, argv);
+}

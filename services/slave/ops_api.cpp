@@ -1,0 +1,110 @@
+#include "ops_api.h"
+
+#include <rapidjson/document.h>
+
+#include "cdb/json_builder.h"
+#include "cdb/redis_info.h"
+
+namespace cdb::slave {
+
+OpsApi::OpsApi(const DeploymentConfig& config, const ClusterAddresses& addresses, LeaderLink& leader,
+               Metrics& metrics)
+    : index_(config.cluster.index.value_or(0)),
+      mode_(config.replication.mode),
+      own_redis_address_(addresses.redis(index_)),
+      leader_(leader),
+      metrics_(metrics),
+      own_redis_(1,
+                 RedisTimeouts{std::chrono::milliseconds(config.redis.connect_timeout_ms),
+                               std::chrono::milliseconds(config.redis.command_timeout_ms)},
+                 std::chrono::milliseconds(config.redis.command_timeout_ms)) {
+    own_redis_.retarget(own_redis_address_);
+    metrics_.gauge("term", "Leader term this slave follows (0: none yet).",
+                   [this] { return static_cast<double>(leader_.state().term); });
+    metrics_.gauge("leader", "Cluster index of the Redis-leader (-1: none yet).",
+                   [this] { return static_cast<double>(leader_.state().leader); });
+    metrics_.gauge("leader_failures_total", "Failed operations against the leader's Redis.",
+                   [this] { return static_cast<double>(leader_.failures_total()); });
+}
+
+void OpsApi::add_routes(RouteTable& routes) {
+    routes.exact("GET", "/healthz", [](const HttpRequest&, std::string_view) {
+              return json_response(200, R"({"status":"alive"})");
+          })
+        .exact("GET", "/readyz", [this](const HttpRequest&, std::string_view) { return ready(); })
+        .exact("GET", "/status", [this](const HttpRequest&, std::string_view) { return status(); })
+        .exact("GET", "/metrics",
+               [this](const HttpRequest&, std::string_view) {
+                   HttpResponse response = json_response(200, metrics_.render());
+                   response.content_type = "text/plain; version=0.0.4";
+                   return response;
+               })
+        .exact("PUT", "/internal/leader", [this](const HttpRequest& request, std::string_view) { return announce(request); });
+}
+
+HttpResponse OpsApi::ready() {
+    LeaderCall call = leader_.read({"PING"});
+    if (call.failure != LeaderFailure::none) return error_response(503, "not ready: " + call.message);
+    return json_response(200, JsonBuilder().field("status", "ready").field("term", call.state.term)
+                                  .field("leader", call.state.leader).str());
+}
+
+std::string OpsApi::own_redis_json() {
+    JsonBuilder own;
+    own.field("address", own_redis_address_.to_string());
+    PoolError error;
+    auto lease = own_redis_.acquire(error);
+    if (!lease) return own.field("reachable", false).field("error", error.message).str();
+    RedisReply reply = (*lease)->command({"INFO", "replication"});
+    auto info = parse_replication_info(reply.text().value_or(""));
+    if (reply.io_error() || !info) {
+        return own.field("reachable", false).field("error", reply.io_error() ? reply.error_message() : "bad INFO reply").str();
+    }
+    return own.field("reachable", true).field("role", info->role).field("offset", info->offset).str();
+}
+
+HttpResponse OpsApi::status() {
+    const LeaderState state = leader_.state();
+    const auto leader_redis = leader_.leader_redis();
+    JsonBuilder body;
+    body.field("index", index_).field("term", state.term).field("leader", state.leader);
+    if (leader_redis) body.field("leader_redis", leader_redis->to_string());
+    else body.null_field("leader_redis");
+    return json_response(200, body.field("ready", state.known())
+                                  .field("replication_mode", to_string(mode_))
+                                  .field("followers", state.followers)
+                                  .raw_field("own_redis", own_redis_json())
+                                  .field("leader_failures_total", static_cast<std::int64_t>(leader_.failures_total()))
+                                  .field("leader_failures_consecutive",
+                                         static_cast<std::int64_t>(leader_.failures_consecutive()))
+                                  .str());
+}
+
+HttpResponse OpsApi::announce(const HttpRequest& request) {
+    rapidjson::Document body;
+    body.Parse(request.body.c_str(), request.body.size());
+    auto integer = [&](const char* name) -> std::optional<std::int64_t> {
+        if (body.HasParseError() || !body.IsObject()) return std::nullopt;
+        auto it = body.FindMember(name);
+        if (it == body.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
+        return it->value.GetInt64();
+    };
+    auto term = integer("term");
+    auto leader = integer("leader");
+    const bool has_followers = !body.HasParseError() && body.IsObject() && body.HasMember("followers");
+    auto followers = has_followers ? integer("followers") : std::optional<std::int64_t>(0);
+    if (!term || *term < 1 || !leader || *leader < 0 || *leader > 255 || !followers || *followers < 0 ||
+        *followers > 255) {
+        return error_response(400, R"(body must be {"term": int >= 1, "leader": int 0..255, "followers"?: int 0..255})");
+    }
+    const LeaderUpdate update =
+        leader_.propose(LeaderState{*term, static_cast<int>(*leader), static_cast<int>(*followers)});
+    const LeaderState current = leader_.state();
+    const bool accepted = update == LeaderUpdate::adopted || update == LeaderUpdate::confirmed;
+    JsonBuilder reply;
+    reply.field("accepted", accepted);
+    if (!accepted) reply.field("error", std::string("announcement refused: ") + to_string(update));
+    return json_response(accepted ? 200 : 409, reply.field("term", current.term).field("leader", current.leader).str());
+}
+
+}  // namespace cdb::slave

@@ -1,0 +1,31 @@
+#pragma once
+// Probes, status, metrics and the LB's leader announcements (docs/PROTOCOL.md).
+#include "cdb/cluster_addresses.h"
+#include "cdb/config.h"
+#include "cdb/metrics.h"
+#include "cdb/redis_pool.h"
+#include "cdb/route_table.h"
+#include "leader_link.h"
+
+namespace cdb::slave {
+
+class OpsApi {
+public:
+    OpsApi(const DeploymentConfig& config, const ClusterAddresses& addresses, LeaderLink& leader, Metrics& metrics);
+    void add_routes(RouteTable& routes);
+
+private:
+    HttpResponse ready();
+    HttpResponse status();
+    HttpResponse announce(const HttpRequest& request);
+    std::string own_redis_json();
+
+    const int index_;
+    const ReplicationMode mode_;
+    const Endpoint own_redis_address_;
+    LeaderLink& leader_;
+    Metrics& metrics_;
+    RedisPool own_redis_;
+};
+
+}  // namespace cdb::slave
