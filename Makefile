@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 SCALE ?= 3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test unit-test clean launch down status
+.PHONY: all deps build test clean launch
 
 all: build
 
@@ -22,3 +22,7 @@ test: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+launch:
+	@echo "make launch is not available yet: it comes with the load balancer and container issues." >&2
+	@exit 1

@@ -67,6 +67,22 @@ void close_after_send(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::P
               [peer](std::exception_ptr) { ::shutdown(peer->fd(), SHUT_RDWR); });
 }
 
+// Pistache 0.0.5 writes only typed headers into responses and silently drops raw ones, so each of
+// our headers travels as a typed header with a name chosen at run time.
+class NamedHeader : public Http::Header::Header {
+public:
+    NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+    const char* name() const override { return name_.c_str(); }
+    void write(std::ostream& stream) const override { stream << value_; }
+#ifdef SAFE_HEADER_CAST
+    uint64_t hash() const override { return std::hash<std::string>{}(name_); }
+#endif
+
+private:
+    std::string name_;
+    std::string value_;
+};
+
 class RoutingHandler : public Http::Handler {
 public:
     HTTP_PROTOTYPE(RoutingHandler)
@@ -101,7 +117,7 @@ private:
         writer.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
                                                                   : Http::ConnectionControl::Close);
         for (const auto& [name, value] : response.headers) {
-            writer.headers().addRaw(Http::Header::Raw(name, value));
+            writer.headers().add(std::make_shared<NamedHeader>(name, value));
         }
         auto peer = writer.peer();
         auto sent = writer.send(static_cast<Http::Code>(response.status), response.body,

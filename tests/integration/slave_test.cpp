@@ -1,0 +1,420 @@
+// The slave binary against real redis-server processes, over real HTTP.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "test_processes.h"
+
+namespace cdb::test {
+namespace {
+
+constexpr int command_timeout_ms = 300;
+
+struct RawExchange {
+    std::string received;
+    bool closed_by_server = false;
+    std::chrono::milliseconds elapsed{0};
+};
+
+// Sends bytes as they are and reads until the server closes or `wait` passes: for what an HTTP
+// client library would never send.
+RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait) {
+    RawExchange exchange;
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return exchange;
+    }
+    timeval tick{0, 50 * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
+    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const auto started = std::chrono::steady_clock::now();
+    char buffer[4096];
+    while (std::chrono::steady_clock::now() - started < wait) {
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n == 0) {
+            exchange.closed_by_server = true;
+            break;
+        }
+        if (n > 0) exchange.received.append(buffer, static_cast<std::size_t>(n));
+    }
+    exchange.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    ::close(fd);
+    return exchange;
+}
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+    std::size_t count = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+    return count;
+}
+
+class SlaveTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        base_ = free_port_block(20);
+        redis_a_ = std::make_unique<RedisServer>(redis_port(0));
+        redis_b_ = std::make_unique<RedisServer>(redis_port(1));
+    }
+
+    int redis_port(int index) const { return base_ + 10 + index; }
+    int slave_port() const { return base_; }
+
+    void start_slave(std::map<std::string, std::string> extra = {}) {
+        std::map<std::string, std::string> env{
+            {"CLUSTER_HOST_TEMPLATE", "127.0.0.1"}, {"CLUSTER_SIZE", "2"},     {"CLUSTER_INDEX", "0"},
+            {"CLUSTER_PORT_STEP", "1"},             {"SLAVE_PORT", std::to_string(slave_port())},
+            {"REDIS_PORT", std::to_string(redis_port(0))},
+            {"REDIS_COMMAND_TIMEOUT_MS", std::to_string(command_timeout_ms)},
+            {"REDIS_CONNECT_TIMEOUT_MS", "200"},    {"LIMITS_MAX_VALUE_BYTES", "64"},
+            {"LIMITS_MAX_KEY_BYTES", "32"},         {"LIMITS_MAX_LIST_COUNT", "50"},
+            {"HTTP_HEADER_TIMEOUT_MS", "500"},      {"REPLICATION_MODE", "sync"}};
+        for (auto& [key, value] : extra) env[key] = value;
+        slave_ = std::make_unique<ChildProcess>("slave", std::vector<std::string>{SLAVE_BINARY}, env);
+        ASSERT_TRUE(wait_until([&] { return client().Get("/healthz"); }, 5000ms)) << slave_->log();
+    }
+
+    httplib::Client client() const {
+        httplib::Client http("127.0.0.1", slave_port());
+        http.set_connection_timeout(1s);
+        http.set_read_timeout(3s);
+        return http;
+    }
+
+    httplib::Result announce(int term, int leader, int followers = 0) {
+        return client().Put("/internal/leader",
+                            R"({"term":)" + std::to_string(term) + R"(,"leader":)" + std::to_string(leader) +
+                                R"(,"followers":)" + std::to_string(followers) + "}",
+                            "application/json");
+    }
+
+    httplib::Result set(const std::string& body) { return client().Post("/set", body, "application/json"); }
+
+    int base_ = 0;
+    std::unique_ptr<RedisServer> redis_a_;
+    std::unique_ptr<RedisServer> redis_b_;
+    std::unique_ptr<ChildProcess> slave_;
+};
+
+TEST_F(SlaveTest, NotReadyUntilALeaderIsAnnounced) {
+    start_slave();
+    auto ready = client().Get("/readyz");
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 503);
+    auto get = client().Get("/get/k");
+    ASSERT_TRUE(get);
+    EXPECT_EQ(get->status, 503);
+    EXPECT_NE(get->body.find("no Redis-leader is known yet"), std::string::npos);
+    EXPECT_EQ(get->get_header_value("Content-Type"), "application/json");
+
+    ASSERT_EQ(announce(1, 0)->status, 200);
+    EXPECT_EQ(client().Get("/readyz")->status, 200);
+}
+
+TEST_F(SlaveTest, DataRoutesRoundTrip) {
+    start_slave();
+    announce(1, 0);
+    auto stored = set(R"({"key":"user:1/é \"q\"","value":"line\nnul\u0000 🎉"})");
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->status, 200) << stored->body;
+    EXPECT_EQ(stored->get_header_value("X-Replication"), "degraded");  // sync mode, no follower announced
+
+    auto got = client().Get("/get/user%3A1%2F%C3%A9%20%22q%22");
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->status, 200);
+    EXPECT_EQ(got->body, R"({"key":"user:1/é \"q\"","value":"line\nnul\u0000 🎉"})");
+    EXPECT_EQ(redis_a_->command({"GET", "user:1/é \"q\""}).text(), std::string("line\nnul\0 🎉", 14));
+
+    set(R"({"key":"user:2","value":"b"})");
+    set(R"({"key":"other","value":"c"})");
+    auto listed = client().Get("/list-keys?pattern=user%3A*&count=50");
+    ASSERT_TRUE(listed);
+    EXPECT_EQ(listed->status, 200);
+    EXPECT_NE(listed->body.find(R"("user:2")"), std::string::npos);
+    EXPECT_NE(listed->body.find(R"("user:1/é \"q\"")"), std::string::npos);
+    EXPECT_EQ(listed->body.find("other"), std::string::npos);
+    EXPECT_NE(listed->body.find(R"("cursor":"0")"), std::string::npos);
+
+    auto removed = client().Delete("/delete/user%3A2");
+    ASSERT_TRUE(removed);
+    EXPECT_EQ(removed->status, 200);
+    EXPECT_EQ(client().Get("/get/user%3A2")->status, 404);
+    EXPECT_EQ(client().Delete("/delete/user%3A2")->status, 404);
+}
+
+TEST_F(SlaveTest, TtlExpiresKeys) {
+    start_slave();
+    announce(1, 0);
+    ASSERT_EQ(set(R"({"key":"temp","value":"v","ttl":100})")->status, 200);
+    const auto ttl = redis_a_->command({"TTL", "temp"}).integer();
+    ASSERT_TRUE(ttl);
+    EXPECT_GT(*ttl, 90);
+    EXPECT_LE(*ttl, 100);
+}
+
+TEST_F(SlaveTest, BadInputGetsTheRightStatus) {
+    start_slave();
+    announce(1, 0);
+    struct Case {
+        std::string method, path, body, content_type;
+        int status;
+    };
+    const std::vector<Case> cases = {
+        {"POST", "/set", "{not json", "application/json", 400},
+        {"POST", "/set", R"(["key","value"])", "application/json", 400},
+        {"POST", "/set", R"({"value":"v"})", "application/json", 400},
+        {"POST", "/set", R"({"key":"k"})", "application/json", 400},
+        {"POST", "/set", R"({"key":"k","value":5})", "application/json", 400},
+        {"POST", "/set", R"({"key":"k","value":"v","ttl":-1})", "application/json", 400},
+        {"POST", "/set", R"({"key":"k","value":"v","ttl":"10"})", "application/json", 400},
+        {"POST", "/set", R"({"key":"k","value":"v","extra":1})", "application/json", 400},
+        {"POST", "/set", R"({"key":"","value":"v"})", "application/json", 400},
+        {"POST", "/set", R"({"key":"a\r\nb","value":"v"})", "application/json", 400},
+        {"POST", "/set", "{\"key\":\"k\",\"value\":\"\xFF\"}", "application/json", 400},
+        {"POST", "/set", R"({"key":"k","value":"v"} trailing)", "application/json", 400},
+        {"POST", "/set", R"({"key":"k","value":")" + std::string(65, 'v') + "\"}", "application/json", 413},
+        {"POST", "/set", R"({"key":")" + std::string(33, 'k') + R"(","value":"v"})", "application/json", 413},
+        {"POST", "/set", R"({"key":"k","value":"v"})", "text/plain", 415},
+        {"GET", "/get/", "", "", 400},
+        {"GET", "/get/%FF", "", "", 400},
+        {"GET", "/get/a%0Ab", "", "", 400},
+        {"GET", "/get/%zz", "", "", 400},
+        {"GET", "/get/" + std::string(33, 'k'), "", "", 413},
+        {"GET", "/list-keys?count=51", "", "", 400},
+        {"GET", "/list-keys?count=0", "", "", 400},
+        {"GET", "/list-keys?count=99999999999999999999999", "", "", 400},
+        {"GET", "/list-keys?cursor=abc", "", "", 400},
+        {"GET", "/list-keys?pattern=%E0", "", "", 400},
+        {"GET", "/list-keys?pattern=%", "", "", 400},
+        {"PUT", "/set", "", "", 405},
+        {"POST", "/get/k", "", "", 405},
+        {"GET", "/nowhere", "", "", 404},
+        {"PUT", "/internal/leader", "{}", "application/json", 400},
+        {"PUT", "/internal/leader", R"({"term":0,"leader":0})", "application/json", 400},
+    };
+    auto http = client();
+    for (const Case& c : cases) {
+        httplib::Request request;
+        request.method = c.method;
+        request.path = c.path;
+        request.body = c.body;
+        if (!c.content_type.empty()) request.set_header("Content-Type", c.content_type);
+        auto response = http.send(request);
+        ASSERT_TRUE(response) << c.method << ' ' << c.path;
+        EXPECT_EQ(response->status, c.status) << c.method << ' ' << c.path << ' ' << c.body << " -> " << response->body;
+        EXPECT_EQ(response->body.rfind(R"({"error":")", 0), 0u) << c.path << " -> " << response->body;
+    }
+    EXPECT_EQ(client().Post("/get/k", "", "application/json")->get_header_value("Allow"), "GET");
+    EXPECT_TRUE(slave_->running());
+}
+
+TEST_F(SlaveTest, AnnouncementsFollowTheTermRule) {
+    start_slave();
+    EXPECT_EQ(announce(2, 0)->status, 200);
+    EXPECT_EQ(announce(2, 0, 1)->status, 200);
+    auto conflict = announce(2, 1);
+    EXPECT_EQ(conflict->status, 409);
+    EXPECT_NE(conflict->body.find(R"("term":2,"leader":0)"), std::string::npos);
+    auto stale = announce(1, 1);
+    EXPECT_EQ(stale->status, 409);
+    auto status = client().Get("/status");
+    EXPECT_NE(status->body.find(R"("term":2,"leader":0)"), std::string::npos) << status->body;
+    EXPECT_NE(status->body.find(R"("followers":1)"), std::string::npos) << status->body;
+}
+
+TEST_F(SlaveTest, ReadsAndWritesFollowTheLeader) {
+    start_slave();
+    announce(1, 0);
+    ASSERT_EQ(set(R"({"key":"k","value":"on-a"})")->status, 200);
+    announce(2, 1);
+    ASSERT_EQ(set(R"({"key":"k","value":"on-b"})")->status, 200);
+    EXPECT_EQ(redis_a_->command({"GET", "k"}).text(), "on-a");
+    EXPECT_EQ(redis_b_->command({"GET", "k"}).text(), "on-b");
+    EXPECT_NE(client().Get("/get/k")->body.find("on-b"), std::string::npos);
+
+    // The LB's term on a forwarded request moves the slave even if it missed the announcement.
+    httplib::Headers forwarded{{"X-Leader-Term", "3"}, {"X-Leader", "0"}};
+    auto moved = client().Get("/get/k", forwarded);
+    ASSERT_TRUE(moved);
+    EXPECT_NE(moved->body.find("on-a"), std::string::npos);
+    EXPECT_EQ(moved->get_header_value("X-Leader-Term"), "3");
+    // An older term is refused and nothing is read or written.
+    auto refused = client().Post("/set", httplib::Headers{{"X-Leader-Term", "2"}, {"X-Leader", "1"}},
+                                 R"({"key":"k","value":"stale"})", "application/json");
+    EXPECT_EQ(refused->status, 409);
+    EXPECT_EQ(redis_b_->command({"GET", "k"}).text(), "on-b");
+    EXPECT_EQ(client().Get("/get/k", httplib::Headers{{"X-Leader-Term", "x"}, {"X-Leader", "0"}})->status, 400);
+}
+
+TEST_F(SlaveTest, LeaderRedisDeathAnswers503InTimeAndRecovers) {
+    start_slave();
+    announce(1, 0);
+    ASSERT_EQ(set(R"({"key":"k","value":"v"})")->status, 200);
+    redis_a_->kill();
+    const auto started = std::chrono::steady_clock::now();
+    auto failed = set(R"({"key":"k2","value":"v"})");
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(failed->status, 503);
+    EXPECT_EQ(failed->get_header_value("X-Leader-Failure"), "1");
+    EXPECT_EQ(failed->get_header_value("Retry-After"), "1");
+    EXPECT_LT(elapsed, 1000ms);
+    EXPECT_EQ(client().Get("/readyz")->status, 503);
+    EXPECT_NE(client().Get("/status")->body.find(R"("leader_failures_consecutive":)"), std::string::npos);
+
+    redis_a_->start();
+    EXPECT_TRUE(wait_until([&] { return set(R"({"key":"k3","value":"v"})")->status == 200; }, 5000ms));
+    EXPECT_EQ(redis_a_->command({"GET", "k3"}).text(), "v");
+    EXPECT_TRUE(slave_->running());
+}
+
+TEST_F(SlaveTest, BlackHoledLeaderCostsTheCommandTimeout) {
+    start_slave();
+    announce(1, 0);
+    ASSERT_EQ(client().Get("/readyz")->status, 200);  // the pool holds a live connection
+    redis_a_->pause();
+    const auto started = std::chrono::steady_clock::now();
+    auto failed = client().Get("/get/k");
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    redis_a_->resume();
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(failed->status, 503);
+    EXPECT_GE(elapsed, std::chrono::milliseconds(command_timeout_ms - 50));
+    EXPECT_LT(elapsed, std::chrono::milliseconds(command_timeout_ms + 700));
+    EXPECT_TRUE(wait_until([&] { return client().Get("/get/k")->status == 404; }, 5000ms));
+}
+
+TEST_F(SlaveTest, SyncWritesWaitForAFollower) {
+    start_slave();
+    ASSERT_TRUE(redis_b_->command({"REPLICAOF", "127.0.0.1", std::to_string(redis_port(0))}).is_status("OK"));
+    ASSERT_TRUE(wait_until([&] {
+        // Online: the initial full sync is over, so the follower acknowledges WAIT.
+        return redis_a_->command({"INFO", "replication"}).text().value_or("").find("state=online") !=
+               std::string::npos;
+    }, 5000ms));
+    announce(1, 0, 1);
+    auto stored = set(R"({"key":"k","value":"replicated"})");
+    ASSERT_EQ(stored->status, 200);
+    EXPECT_EQ(stored->get_header_value("X-Replication"), "synced");
+    EXPECT_EQ(redis_b_->command({"GET", "k"}).text(), "replicated");
+
+    redis_b_->kill();  // the follower is gone: writes go on, visibly degraded
+    auto degraded = set(R"({"key":"k","value":"alone"})");
+    ASSERT_EQ(degraded->status, 200);
+    EXPECT_EQ(degraded->get_header_value("X-Replication"), "degraded");
+}
+
+TEST_F(SlaveTest, ReplicationModeNoneSaysSo) {
+    start_slave({{"REPLICATION_MODE", "none"}});
+    announce(1, 0, 1);
+    EXPECT_EQ(set(R"({"key":"k","value":"v"})")->get_header_value("X-Replication"), "none");
+}
+
+TEST_F(SlaveTest, MetricsAreInPrometheusFormat) {
+    start_slave();
+    announce(4, 1);
+    client().Get("/get/absent");
+    auto metrics = client().Get("/metrics");
+    ASSERT_TRUE(metrics);
+    EXPECT_EQ(metrics->get_header_value("Content-Type").rfind("text/plain", 0), 0u);
+    EXPECT_NE(metrics->body.find("# TYPE slave_requests_total counter"), std::string::npos);
+    EXPECT_NE(metrics->body.find(R"(slave_requests_total{route="get",status="404"} 1)"), std::string::npos);
+    EXPECT_NE(metrics->body.find("slave_term 4"), std::string::npos);
+}
+
+TEST_F(SlaveTest, StopsCleanlyOnSigterm) {
+    start_slave();
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(slave_->stop(5000ms), 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 2000ms);
+}
+
+// Pistache 0.0.5 behaviours the service depends on or works around (docs/PISTACHE.md).
+TEST_F(SlaveTest, PistacheKeepsHttp11ConnectionsAlive) {
+    start_slave();
+    httplib::Client http("127.0.0.1", slave_port());
+    http.set_keep_alive(true);
+    int connections = 0;
+    http.set_socket_options([&](socket_t) { ++connections; });
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(http.Get("/healthz")->status, 200);
+    EXPECT_EQ(connections, 1);
+}
+
+TEST_F(SlaveTest, PistacheAnswersOnlyTheFirstOfPipelinedRequests) {
+    // Pistache 0.0.5 parses one request per read: a second request in the same packet is dropped.
+    // Pinned so that the limit stays known (docs/PISTACHE.md); real clients do not pipeline.
+    start_slave();
+    const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    auto exchange = raw_exchange(slave_port(), request + request, 500ms);
+    EXPECT_EQ(count_of(exchange.received, "HTTP/1.1 200 OK"), 1u) << exchange.received;
+    EXPECT_EQ(client().Get("/healthz")->status, 200);
+}
+
+TEST_F(SlaveTest, PistacheClosesWhenTheClientAsks) {
+    start_slave();
+    auto http10 = raw_exchange(slave_port(), "GET /healthz HTTP/1.0\r\n\r\n", 2000ms);
+    EXPECT_NE(http10.received.find("200 OK"), std::string::npos);
+    EXPECT_TRUE(http10.closed_by_server);
+    auto close = raw_exchange(slave_port(), "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n", 2000ms);
+    EXPECT_NE(close.received.find("Connection: Close"), std::string::npos);
+    EXPECT_TRUE(close.closed_by_server);
+}
+
+TEST_F(SlaveTest, PistacheAnswersAStalledRequestAfterTheHeaderTimeout) {
+    start_slave();  // HTTP_HEADER_TIMEOUT_MS=500
+    auto stalled = raw_exchange(slave_port(), "GARBAGE\r\n\r\n", 3000ms);
+    EXPECT_NE(stalled.received.find("408"), std::string::npos) << stalled.received;
+    EXPECT_TRUE(stalled.closed_by_server);
+    EXPECT_LT(stalled.elapsed, 1500ms);
+}
+
+TEST_F(SlaveTest, PistacheRefusesOversizedRequestsWith413) {
+    start_slave();  // LIMITS_MAX_VALUE_BYTES=64: the request limit is about 16 KiB
+    const std::string body(64 * 1024, 'x');
+    auto oversized = raw_exchange(
+        slave_port(),
+        "POST /set HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\n\r\n" + body,
+        1000ms);
+    EXPECT_EQ(oversized.received.rfind("HTTP/1.1 413", 0), 0u) << oversized.received.substr(0, 200);
+    EXPECT_EQ(client().Get("/healthz")->status, 200);
+}
+
+TEST_F(SlaveTest, PistacheNegativeContentLengthIsA500ThatHarmsNothing) {
+    // A known Pistache 0.0.5 limit that cannot be fixed from outside its parser: the answer should
+    // be 400. Pinned so that a Pistache upgrade that fixes it is noticed.
+    start_slave();
+    auto negative = raw_exchange(slave_port(), "POST /set HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 500ms);
+    EXPECT_EQ(negative.received.rfind("HTTP/1.1 500", 0), 0u) << negative.received;
+    EXPECT_EQ(client().Get("/healthz")->status, 200);
+    EXPECT_TRUE(slave_->running());
+}
+
+TEST(SlaveConfig, BadConfigurationExitsWithStatusTwoNamingTheField) {
+    ChildProcess missing("slave", {SLAVE_BINARY}, {{"CLUSTER_SIZE", "2"}});
+    EXPECT_EQ(missing.wait_exit(5000ms), 2);
+    EXPECT_NE(missing.log().find("cluster.host_template"), std::string::npos) << missing.log();
+
+    ChildProcess bad_level("slave", {SLAVE_BINARY},
+                           {{"CLUSTER_HOST_TEMPLATE", "s-{i}"}, {"CLUSTER_SIZE", "2"}, {"CLUSTER_INDEX", "0"},
+                            {"LOG_LEVEL", "loud"}});
+    EXPECT_EQ(bad_level.wait_exit(5000ms), 2);
+    EXPECT_NE(bad_level.log().find("LOG_LEVEL"), std::string::npos) << bad_level.log();
+
+    ChildProcess bad_file("slave", {SLAVE_BINARY, "--config", "/nonexistent.json"});
+    EXPECT_EQ(bad_file.wait_exit(5000ms), 2);
+    EXPECT_NE(bad_file.log().find("/nonexistent.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cdb::test

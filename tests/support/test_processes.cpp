@@ -1,0 +1,146 @@
+#include "test_processes.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace cdb::test {
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        if (condition()) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(20ms);
+    }
+}
+
+namespace {
+
+bool port_is_free(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return free;
+}
+
+}  // namespace
+
+int free_port_block(int count) {
+    std::mt19937 random(static_cast<unsigned>(::getpid() ^ std::chrono::steady_clock::now().time_since_epoch().count()));
+    std::uniform_int_distribution<int> base_of(20000, 60000 - count);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const int base = base_of(random);
+        bool all_free = true;
+        for (int port = base; port < base + count && all_free; ++port) all_free = port_is_free(port);
+        if (all_free) return base;
+    }
+    throw std::runtime_error("no block of " + std::to_string(count) + " free ports found");
+}
+
+ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv, std::map<std::string, std::string> env)
+    : name_(std::move(name)) {
+    char log_template[] = "/tmp/cdb-test-XXXXXX";
+    const int log_fd = ::mkstemp(log_template);
+    if (log_fd < 0) throw std::runtime_error("cannot create a log file for " + name_);
+    log_path_ = log_template;
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("cannot fork for " + name_);
+    if (pid_ == 0) {
+        ::dup2(log_fd, STDOUT_FILENO);
+        ::dup2(log_fd, STDERR_FILENO);
+        ::setpgid(0, 0);
+        for (const auto& [key, value] : env) ::setenv(key.c_str(), value.c_str(), 1);
+        std::vector<char*> args;
+        for (auto& arg : argv) args.push_back(arg.data());
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(log_fd);
+}
+
+ChildProcess::~ChildProcess() {
+    if (running()) {
+        ::kill(pid_, SIGCONT);  // a stopped process cannot act on SIGKILL's cleanup otherwise
+        ::kill(pid_, SIGKILL);
+        wait_exit(5000ms);
+    }
+    ::unlink(log_path_.c_str());
+}
+
+void ChildProcess::signal(int number) const { ::kill(pid_, number); }
+
+std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds timeout) {
+    if (exit_status_) return exit_status_;
+    wait_until(
+        [&] {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+            exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            return true;
+        },
+        timeout);
+    return exit_status_;
+}
+
+bool ChildProcess::running() { return !wait_exit(0ms).has_value(); }
+
+int ChildProcess::stop(std::chrono::milliseconds grace) {
+    if (!running()) return *exit_status_;
+    ::kill(pid_, SIGCONT);
+    ::kill(pid_, SIGTERM);
+    if (auto status = wait_exit(grace)) return *status;
+    ::kill(pid_, SIGKILL);
+    return wait_exit(5000ms).value_or(-1);
+}
+
+std::string ChildProcess::log() const {
+    std::ifstream in(log_path_);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+RedisServer::RedisServer(int port) : port_(port) { start(); }
+
+void RedisServer::start() {
+    process_ = std::make_unique<ChildProcess>(
+        "redis-" + std::to_string(port_),
+        std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--daemonize", "no"});
+    const bool up = wait_until([&] { return command({"PING"}).is_status("PONG"); }, 5000ms);
+    if (!up) throw std::runtime_error("redis-server on port " + std::to_string(port_) + " did not start: " + process_->log());
+}
+
+void RedisServer::kill() {
+    process_->signal(SIGKILL);
+    process_->wait_exit(5000ms);
+}
+
+void RedisServer::pause() { process_->signal(SIGSTOP); }
+
+void RedisServer::resume() { process_->signal(SIGCONT); }
+
+RedisReply RedisServer::command(const std::vector<std::string>& args) const {
+    std::string error;
+    auto connection = RedisConnection::open({"127.0.0.1", port_}, {200ms, 1000ms}, error);
+    if (!connection) return RedisReply::failure(error);
+    return connection->command(args);
+}
+
+}  // namespace cdb::test

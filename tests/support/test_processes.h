@@ -1,0 +1,64 @@
+#pragma once
+// Real processes for integration tests: redis-server and the project's binaries on free loopback
+// ports. Every process is killed when its object goes away, so a failing test leaves nothing behind.
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cdb/redis_connection.h"
+
+namespace cdb::test {
+
+using namespace std::chrono_literals;
+
+// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+// The first port of `count` consecutive free loopback ports.
+int free_port_block(int count);
+
+class ChildProcess {
+public:
+    ChildProcess(std::string name, std::vector<std::string> argv, std::map<std::string, std::string> env = {});
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    void signal(int number) const;
+    // SIGTERM, then SIGKILL after `grace`; returns the exit status (or 128 + signal).
+    int stop(std::chrono::milliseconds grace = 3000ms);
+    // Waits for the process to exit by itself; nullopt if it is still running after `timeout`.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+    bool running();
+    std::string log() const;  // what it printed (stdout and stderr)
+    pid_t pid() const { return pid_; }
+
+private:
+    std::string name_;
+    std::string log_path_;
+    pid_t pid_ = -1;
+    std::optional<int> exit_status_;
+};
+
+class RedisServer {
+public:
+    explicit RedisServer(int port);
+    void start();  // (re)starts on the same port and waits until it answers PING
+    void kill();   // SIGKILL: like a crash
+    void pause();  // SIGSTOP: a black hole
+    void resume();
+    int port() const { return port_; }
+    // A direct connection for checking what really is in this Redis.
+    RedisReply command(const std::vector<std::string>& args) const;
+
+private:
+    int port_;
+    std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace cdb::test

@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include "cdb/redis_info.h"
+#include "cdb/route_table.h"
+
+namespace cdb {
+namespace {
+
+HttpRequest request(std::string method, std::string path) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    return r;
+}
+
+TEST(RouteTable, DispatchesExactAndPrefixRoutes) {
+    RouteTable routes;
+    routes.exact("GET", "/list-keys", [](const HttpRequest&, std::string_view) { return json_response(200, "list"); })
+        .prefix("GET", "/get/", [](const HttpRequest&, std::string_view tail) {
+            return json_response(200, std::string(tail));
+        })
+        .prefix("DELETE", "/get/", [](const HttpRequest&, std::string_view) { return json_response(200, "del"); });
+    EXPECT_EQ(routes.dispatch(request("GET", "/list-keys")).body, "list");
+    EXPECT_EQ(routes.dispatch(request("GET", "/get/a%2Fb")).body, "a%2Fb");
+    const HttpResponse not_allowed = routes.dispatch(request("POST", "/get/x"));
+    EXPECT_EQ(not_allowed.status, 405);
+    EXPECT_EQ(not_allowed.header("Allow"), "GET, DELETE");
+    EXPECT_EQ(routes.dispatch(request("GET", "/nope")).status, 404);
+    EXPECT_EQ(routes.dispatch(request("GET", "/list-keys/extra")).status, 404);
+    HttpRequest malformed = request("GET", "/list-keys");
+    malformed.malformed = "query parameter x is not correctly URL-encoded";
+    EXPECT_EQ(routes.dispatch(malformed).status, 400);
+}
+
+TEST(RedisInfo, ParsesReplicationSection) {
+    const std::string master = "# Replication\r\nrole:master\r\nconnected_slaves:2\r\nmaster_repl_offset:1234\r\n";
+    auto parsed = parse_replication_info(master);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->role, "master");
+    EXPECT_EQ(parsed->offset, 1234);
+    EXPECT_EQ(parsed->connected_replicas, 2);
+    const std::string replica =
+        "role:slave\r\nmaster_host:slave-0\r\nmaster_port:6379\r\nmaster_link_status:up\r\nmaster_repl_offset:99\r\n";
+    parsed = parse_replication_info(replica);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->role, "slave");
+    EXPECT_EQ(parsed->master_host, "slave-0");
+    EXPECT_EQ(parsed->master_port, 6379);
+    EXPECT_TRUE(parsed->master_link_up);
+    EXPECT_EQ(parsed->offset, 99);
+    EXPECT_FALSE(parse_replication_info("-ERR nope"));
+}
+
+}  // namespace
+}  // namespace cdb
