@@ -1,0 +1,28 @@
+#pragma once
+// The coordinator's knobs. The LB fills them from the deployment configuration (docs/CONFIG.md);
+// this library does not read files, so it stays free of the JSON and environment code.
+#include "cdb/coordination/events.h"
+
+namespace cdb::coordination {
+
+// How followers' Redis relate to the leader's (replication.mode).
+enum class ReplicationMode { none, async, sync };
+
+struct Config {
+    ReplicationMode mode = ReplicationMode::sync;
+    // Consecutive failed probe intervals of the leader that start an election
+    // (election.failure_threshold).
+    int failure_threshold = 3;
+    // Consecutive failed health probes or forwarded requests that take a slave out of forwarding.
+    int eject_after = 3;
+    // Longest wait after a (re)start for every cluster's first probe before the LB settles the
+    // leader from what the slaves that did answer report.
+    Millis recovery_window_ms = 1000;
+    // Period of the announcement to all slaves that repairs any announcement that got lost.
+    Millis reannounce_interval_ms = 5000;
+};
+
+// Throws std::invalid_argument naming the first field out of range.
+void validate(const Config& config);
+
+}  // namespace cdb::coordination

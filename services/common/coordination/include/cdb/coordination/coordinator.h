@@ -1,0 +1,96 @@
+#pragma once
+// The LB's election coordinator: a pure state machine in the shape of etcd raft. The LB's I/O loop
+// calls one `on_*` method per event with the current monotonic time and performs the Decisions it
+// returns; the coordinator does no I/O, keeps no clock and starts no thread (docs/ELECTION.md).
+// Not thread-safe: the caller serialises the calls.
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "cdb/coordination/config.h"
+#include "cdb/coordination/decisions.h"
+#include "cdb/coordination/events.h"
+#include "cdb/coordination/leader_election.h"
+#include "cdb/coordination/membership.h"
+
+namespace cdb::coordination {
+
+// The snapshot behind /lb/status.
+struct Status {
+    bool recovering = true;  // (term, leader) not yet recovered from the slaves after a start
+    LeaderState state;
+    int followers = 0;
+    int leader_failures = 0;  // consecutive failed intervals of the current leader
+    std::optional<PendingElection> pending;  // an election that is needed but has no candidate yet
+    std::optional<ElectionRecord> last_election;
+    std::int64_t elections = 0;  // held by this LB process
+    std::map<int, ClusterState> clusters;
+};
+
+class Coordinator {
+public:
+    // Throws std::invalid_argument when `config` is out of range.
+    explicit Coordinator(const Config& config);
+
+    // The set of cluster indices that exist now (startup, and each re-resolution of the names).
+    Decisions on_membership(const std::vector<int>& present, Millis now);
+    // Time passes: ends the recovery window, retries a pending election, re-announces periodically.
+    Decisions on_tick(Millis now);
+    // One cluster's probe result, failed or not, sent at `sent_at` (the time the LB sent the probe,
+    // <= now). Feed each cluster's results in the order they were sent.
+    Decisions on_probe(const ClusterProbe& probe, Millis sent_at, Millis now);
+    // A forwarded request answered 503 with X-Leader-Failure.
+    Decisions on_leader_failure(const LeaderFailureReport& report, Millis now);
+    // A 409 from a slave (announcement or forwarded request) carrying its (term, leader): a higher
+    // term than the LB's is adopted.
+    Decisions on_slave_state(int index, const LeaderState& reported, Millis now);
+    // A forwarded request that got no HTTP answer from the slave (connect error or timeout).
+    Decisions on_forward_failure(int index, Millis now);
+    // Planned removal of cluster `index`: leadership moves away first; Decisions::drained says when done.
+    Decisions on_drain_requested(int index, Millis now);
+    Decisions on_drain_cancelled(int index, Millis now);
+
+    const LeaderState& leader_state() const { return election_.state(); }
+    // Slaves to forward client requests to, ascending.
+    std::vector<int> ready_clusters() const { return membership_.ready_clusters(); }
+    // True when `index` is draining and holds no leadership (once the orders already returned
+    // are carried out): it can be removed.
+    bool drained(int index) const;
+    Status status() const;
+
+private:
+    // What one event brought, for settle().
+    struct Event {
+        Decisions decisions;
+        std::optional<ClusterProbe> probe;  // from a member
+        Millis probe_sent_at = 0;
+    };
+
+    // When the coordinator last gave an order about a cluster. A probe sent no later cannot show
+    // the order's effect yet, so it must not make the coordinator give the same order again.
+    struct Contact {
+        Millis redis_ordered_at = std::numeric_limits<Millis>::min();
+        Millis announced_at = std::numeric_limits<Millis>::min();
+    };
+
+    Decisions handle(Millis now, const std::function<void(Event&)>& apply);
+    void settle(Millis now, const LeaderState& before, const std::vector<int>& drained_before, Event& event);
+    void repair_redis(bool leader_changed, Millis now, Event& event);
+    void announce(Millis now, Event& event);
+    bool probe_shows_slave_behind(const Event& event) const;
+    Contact contact(int index) const;
+    std::vector<int> drained_clusters() const;
+
+    Config config_;
+    Membership membership_;
+    LeaderElection election_;
+    std::optional<Millis> started_at_;      // first event: opens the recovery window
+    std::optional<Announcement> broadcast_;  // the last announcement to all answering slaves
+    Millis broadcast_at_ = 0;
+    std::map<int, Contact> contacts_;
+};
+
+}  // namespace cdb::coordination

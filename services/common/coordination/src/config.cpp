@@ -1,0 +1,21 @@
+#include "cdb/coordination/config.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace cdb::coordination {
+
+namespace {
+void require(bool holds, const std::string& field, const std::string& range) {
+    if (!holds) throw std::invalid_argument("coordination config: " + field + " must be " + range);
+}
+}  // namespace
+
+void validate(const Config& config) {
+    require(config.failure_threshold >= 1, "failure_threshold", ">= 1");
+    require(config.eject_after >= 1, "eject_after", ">= 1");
+    require(config.recovery_window_ms >= 0, "recovery_window_ms", ">= 0");
+    require(config.reannounce_interval_ms >= 1, "reannounce_interval_ms", ">= 1");
+}
+
+}  // namespace cdb::coordination

@@ -1,0 +1,179 @@
+#include "cdb/coordination/coordinator.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "cdb/coordination/redis_topology.h"
+
+namespace cdb::coordination {
+
+namespace {
+void note_upstream(int index, UpstreamChange change, Decisions& decisions) {
+    if (change == UpstreamChange::admitted) decisions.admit.push_back(index);
+    if (change == UpstreamChange::ejected) decisions.eject.push_back(index);
+}
+
+const Config& validated(const Config& config) {
+    validate(config);
+    return config;
+}
+}  // namespace
+
+Coordinator::Coordinator(const Config& config)
+    : config_(validated(config)),
+      membership_(config.eject_after),
+      election_(config.mode, config.failure_threshold) {}
+
+Decisions Coordinator::on_membership(const std::vector<int>& present, Millis now) {
+    return handle(now, [&](Event&) {
+        membership_.set_present(present);
+        for (auto it = contacts_.begin(); it != contacts_.end();) {
+            it = membership_.contains(it->first) ? std::next(it) : contacts_.erase(it);
+        }
+    });
+}
+
+Decisions Coordinator::on_tick(Millis now) {
+    return handle(now, [](Event&) {});
+}
+
+Decisions Coordinator::on_probe(const ClusterProbe& probe, Millis sent_at, Millis now) {
+    return handle(now, [&](Event& event) {
+        if (!membership_.contains(probe.index)) return;
+        note_upstream(probe.index, membership_.record_probe(probe), event.decisions);
+        if (probe.slave) election_.observe_slave_state(*probe.slave, membership_);
+        if (probe.index == election_.state().leader) election_.observe_leader_probe(probe.redis, now);
+        event.probe = probe;
+        event.probe_sent_at = sent_at;
+    });
+}
+
+Decisions Coordinator::on_leader_failure(const LeaderFailureReport& report, Millis now) {
+    return handle(now, [&](Event&) {
+        if (membership_.contains(report.from)) election_.observe_failure_report(report.term, now);
+    });
+}
+
+Decisions Coordinator::on_slave_state(int index, const LeaderState& reported, Millis now) {
+    return handle(now, [&](Event&) {
+        if (membership_.contains(index)) election_.observe_slave_state(reported, membership_);
+    });
+}
+
+Decisions Coordinator::on_forward_failure(int index, Millis now) {
+    return handle(now, [&](Event& event) {
+        note_upstream(index, membership_.record_forward_failure(index), event.decisions);
+    });
+}
+
+Decisions Coordinator::on_drain_requested(int index, Millis now) {
+    return handle(now, [&](Event&) { membership_.set_draining(index, true); });
+}
+
+Decisions Coordinator::on_drain_cancelled(int index, Millis now) {
+    return handle(now, [&](Event&) { membership_.set_draining(index, false); });
+}
+
+bool Coordinator::drained(int index) const {
+    const ClusterState* cluster = membership_.find(index);
+    return cluster && cluster->draining && !election_.recovering() && election_.state().leader != index;
+}
+
+Status Coordinator::status() const {
+    Status status;
+    status.recovering = election_.recovering();
+    status.state = election_.state();
+    if (status.state.term > 0) status.followers = membership_.followers_of(status.state.leader);
+    status.leader_failures = election_.failures();
+    status.pending = election_.pending();
+    status.last_election = election_.last_election();
+    status.elections = election_.elections();
+    status.clusters = membership_.clusters();
+    return status;
+}
+
+// Every event ends the same way: the state it changed is settled into decisions.
+Decisions Coordinator::handle(Millis now, const std::function<void(Event&)>& apply) {
+    if (!started_at_) started_at_ = now;
+    const LeaderState before = election_.state();
+    const std::vector<int> drained_before = drained_clusters();
+    Event event;
+    apply(event);
+    settle(now, before, drained_before, event);
+    return std::move(event.decisions);
+}
+
+void Coordinator::settle(Millis now, const LeaderState& before, const std::vector<int>& drained_before,
+                         Event& event) {
+    if (election_.recovering()) {
+        const bool round_done = membership_.all_probed() || now - *started_at_ >= config_.recovery_window_ms;
+        if (!round_done || !election_.finish_recovery(membership_)) return;
+    }
+    event.decisions.elected = election_.step(membership_, now);
+    repair_redis(election_.state() != before, now, event);
+    announce(now, event);
+    const std::vector<int> drained_now = drained_clusters();
+    std::set_difference(drained_now.begin(), drained_now.end(), drained_before.begin(), drained_before.end(),
+                        std::back_inserter(event.decisions.drained));
+}
+
+// After a leader change every cluster is checked; otherwise only the one a probe just described
+// (the others' latest probes were checked when they arrived).
+void Coordinator::repair_redis(bool leader_changed, Millis now, Event& event) {
+    if (!election_.leader_serving(membership_)) return;
+    const int leader = election_.state().leader;
+    std::vector<int> targets;
+    if (leader_changed) {
+        targets = membership_.indices();
+    } else if (event.probe && event.probe_sent_at > contact(event.probe->index).redis_ordered_at) {
+        targets.push_back(event.probe->index);
+    }
+    // The leader first: followers must find a master when they connect.
+    std::stable_partition(targets.begin(), targets.end(), [leader](int index) { return index == leader; });
+    for (int index : targets) {
+        if (auto order = repair_order(index, membership_.find(index)->redis, leader, config_.mode)) {
+            event.decisions.redis.push_back(*order);
+            contacts_[index].redis_ordered_at = now;
+        }
+    }
+}
+
+// Every answering slave hears of a new (term, leader, followers) and, periodically, of the
+// unchanged one; a slave whose probe shows it behind hears of it at once. Slaves that do not
+// answer are skipped: their first answer shows them behind.
+void Coordinator::announce(Millis now, Event& event) {
+    const LeaderState& state = election_.state();
+    if (state.term == 0) return;
+    Announcement current{state, membership_.followers_of(state.leader), {}};
+    const bool changed = !broadcast_ || broadcast_->state != state || broadcast_->followers != current.followers;
+    if (changed || now - broadcast_at_ >= config_.reannounce_interval_ms) {
+        broadcast_ = current;
+        broadcast_at_ = now;
+        current.to = membership_.answering_slaves();
+    } else if (probe_shows_slave_behind(event)) {
+        current.to.push_back(event.probe->index);
+    }
+    if (current.to.empty()) return;
+    for (int index : current.to) contacts_[index].announced_at = now;
+    event.decisions.announce = std::move(current);
+}
+
+bool Coordinator::probe_shows_slave_behind(const Event& event) const {
+    if (!event.probe || !event.probe->slave || *event.probe->slave == election_.state()) return false;
+    return event.probe_sent_at > contact(event.probe->index).announced_at;
+}
+
+Coordinator::Contact Coordinator::contact(int index) const {
+    auto it = contacts_.find(index);
+    return it == contacts_.end() ? Contact{} : it->second;
+}
+
+std::vector<int> Coordinator::drained_clusters() const {
+    std::vector<int> result;
+    for (int index : membership_.indices()) {
+        if (drained(index)) result.push_back(index);
+    }
+    return result;
+}
+
+}  // namespace cdb::coordination

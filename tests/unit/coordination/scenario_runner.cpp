@@ -1,0 +1,235 @@
+#include "scenario_runner.h"
+
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace cdb::coordination::testing {
+
+namespace {
+
+std::vector<std::string> split(const std::string& line) {
+    std::istringstream stream(line);
+    std::vector<std::string> words;
+    for (std::string word; stream >> word;) words.push_back(word);
+    return words;
+}
+
+std::int64_t to_int(const std::string& text) {
+    std::size_t used = 0;
+    std::int64_t value = 0;
+    try {
+        value = std::stoll(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size()) throw std::invalid_argument("not a number: `" + text + "`");
+    return value;
+}
+
+// `word word key=value ...`: the plain words in order, the key=value pairs by key.
+struct Args {
+    std::vector<std::string> plain;
+    std::map<std::string, std::string> named;
+
+    Args(const std::vector<std::string>& words, std::size_t from) {
+        for (std::size_t i = from; i < words.size(); ++i) {
+            const auto equals = words[i].find('=');
+            if (equals == std::string::npos) {
+                plain.push_back(words[i]);
+            } else {
+                named[words[i].substr(0, equals)] = words[i].substr(equals + 1);
+            }
+        }
+    }
+    const std::string& get(const std::string& key) const {
+        auto it = named.find(key);
+        if (it == named.end()) throw std::invalid_argument("missing `" + key + "=`");
+        return it->second;
+    }
+    int index() const {
+        if (plain.size() != 1) throw std::invalid_argument("expected one cluster index");
+        return static_cast<int>(to_int(plain[0]));
+    }
+};
+
+std::string cluster_text(int index) {
+    return index == no_cluster ? "-" : std::to_string(index);
+}
+
+// `T/L`, with `-` for no leader: what a slave's /status or 409 says.
+LeaderState parse_state(const std::string& text) {
+    const auto slash = text.find('/');
+    if (slash == std::string::npos) throw std::invalid_argument("expected term/leader, got `" + text + "`");
+    const std::string leader = text.substr(slash + 1);
+    return LeaderState{to_int(text.substr(0, slash)), leader == "-" ? no_cluster : static_cast<int>(to_int(leader))};
+}
+
+std::string state_text(const LeaderState& state) {
+    return std::to_string(state.term) + "/" + cluster_text(state.leader);
+}
+
+// `I slave=down|T/L redis=down|master|replica:J [offset=N]`
+ClusterProbe parse_probe(const Args& args) {
+    ClusterProbe probe;
+    probe.index = args.index();
+    if (const std::string& slave = args.get("slave"); slave != "down") probe.slave = parse_state(slave);
+    const std::string& redis = args.get("redis");
+    if (redis == "down") return probe;
+    RedisInfo info;
+    if (redis.rfind("replica:", 0) == 0) {
+        info.role = RedisRole::replica;
+        info.master = static_cast<int>(to_int(redis.substr(8)));
+    } else if (redis != "master") {
+        throw std::invalid_argument("redis= takes down, master or replica:J");
+    }
+    if (auto offset = args.named.find("offset"); offset != args.named.end()) info.offset = to_int(offset->second);
+    probe.redis = info;
+    return probe;
+}
+
+ReplicationMode parse_mode(const std::string& text) {
+    if (text == "none") return ReplicationMode::none;
+    if (text == "async") return ReplicationMode::async;
+    if (text == "sync") return ReplicationMode::sync;
+    throw std::invalid_argument("mode= takes none, async or sync");
+}
+
+Config parse_config(const Args& args) {
+    Config config;
+    for (const auto& [key, value] : args.named) {
+        if (key == "mode") {
+            config.mode = parse_mode(value);
+        } else if (key == "threshold") {
+            config.failure_threshold = static_cast<int>(to_int(value));
+        } else if (key == "eject-after") {
+            config.eject_after = static_cast<int>(to_int(value));
+        } else if (key == "recovery-window") {
+            config.recovery_window_ms = to_int(value);
+        } else if (key == "reannounce") {
+            config.reannounce_interval_ms = to_int(value);
+        } else {
+            throw std::invalid_argument("unknown config key `" + key + "`");
+        }
+    }
+    return config;
+}
+
+std::string join(const std::vector<int>& indices, const std::string& separator) {
+    std::string text;
+    for (int index : indices) text += (text.empty() ? "" : separator) + std::to_string(index);
+    return text.empty() ? "-" : text;
+}
+
+std::string election_text(const ElectionRecord& record) {
+    return "term=" + std::to_string(record.state.term) + " leader=" + cluster_text(record.state.leader) +
+           " reason=" + to_string(record.reason) + " started=" + std::to_string(record.started_at) +
+           " ended=" + std::to_string(record.ended_at);
+}
+
+std::string redis_text(const std::optional<RedisInfo>& redis) {
+    if (!redis) return "redis=down";
+    const std::string role = redis->role == RedisRole::master ? "master" : "replica:" + cluster_text(redis->master);
+    return "redis=" + role + " offset=" + std::to_string(redis->offset);
+}
+
+std::string cluster_line(int index, const ClusterState& cluster) {
+    if (!cluster.probed) return "cluster " + std::to_string(index) + ": unprobed";
+    std::string line = "cluster " + std::to_string(index) + ": slave=" +
+                       (cluster.slave ? state_text(*cluster.slave) : "down") + " " + redis_text(cluster.redis) +
+                       (cluster.admitted ? " admitted" : " ejected");
+    if (cluster.slave_failures > 0) line += " slave-failures=" + std::to_string(cluster.slave_failures);
+    if (cluster.draining) line += " draining";
+    return line;
+}
+
+}  // namespace
+
+std::vector<std::string> render(const Decisions& decisions) {
+    std::vector<std::string> lines;
+    if (decisions.elected) lines.push_back("elected " + election_text(*decisions.elected));
+    for (const ReplicaOf& order : decisions.redis) {
+        lines.push_back("replicaof " + std::to_string(order.index) + " " +
+                        (order.master ? std::to_string(*order.master) : "no-one"));
+    }
+    if (const auto& announce = decisions.announce) {
+        lines.push_back("announce term=" + std::to_string(announce->state.term) +
+                        " leader=" + cluster_text(announce->state.leader) +
+                        " followers=" + std::to_string(announce->followers) + " to=" + join(announce->to, ","));
+    }
+    for (int index : decisions.admit) lines.push_back("admit " + std::to_string(index));
+    for (int index : decisions.eject) lines.push_back("eject " + std::to_string(index));
+    for (int index : decisions.drained) lines.push_back("drained " + std::to_string(index));
+    return lines;
+}
+
+std::vector<std::string> render(const Status& status) {
+    std::vector<std::string> lines;
+    lines.push_back((status.recovering ? "recovering " : "") + std::string("term=") +
+                    std::to_string(status.state.term) + " leader=" + cluster_text(status.state.leader) +
+                    " followers=" + std::to_string(status.followers) +
+                    " leader-failures=" + std::to_string(status.leader_failures) +
+                    " elections=" + std::to_string(status.elections));
+    if (status.pending) {
+        lines.push_back(std::string("pending reason=") + to_string(status.pending->reason) +
+                        " since=" + std::to_string(status.pending->since));
+    }
+    if (status.last_election) lines.push_back("last-election " + election_text(*status.last_election));
+    for (const auto& [index, cluster] : status.clusters) lines.push_back(cluster_line(index, cluster));
+    return lines;
+}
+
+Coordinator& ScenarioRunner::coordinator() {
+    if (!coordinator_) coordinator_.emplace(config_);
+    return *coordinator_;
+}
+
+std::vector<std::string> ScenarioRunner::run(const ScenarioStep& step) {
+    const std::vector<std::string> words = split(step.command);
+    const std::string& name = words.at(0);
+    const Args args(words, 1);
+    std::vector<Decisions> results;
+    if (name == "config") {
+        if (coordinator_) throw std::invalid_argument("config must come before the first event");
+        config_ = parse_config(args);
+    } else if (name == "status") {
+        std::vector<std::string> lines = render(coordinator().status());
+        lines.push_back("ready " + join(coordinator().ready_clusters(), " "));
+        return lines;
+    } else if (name == "members") {
+        std::vector<int> present;
+        for (const std::string& word : args.plain) present.push_back(static_cast<int>(to_int(word)));
+        results.push_back(coordinator().on_membership(present, now_));
+    } else if (name == "tick") {
+        now_ += to_int(args.plain.at(0));
+        results.push_back(coordinator().on_tick(now_));
+    } else if (name == "probe") {
+        results.push_back(coordinator().on_probe(parse_probe(args), now_, now_));
+    } else if (name == "round") {
+        for (const std::string& line : step.input) {
+            results.push_back(coordinator().on_probe(parse_probe(Args(split(line), 0)), now_, now_));
+        }
+    } else if (name == "report") {
+        results.push_back(coordinator().on_leader_failure(
+            LeaderFailureReport{static_cast<int>(to_int(args.get("from"))), to_int(args.get("term"))}, now_));
+    } else if (name == "slave-state") {
+        results.push_back(coordinator().on_slave_state(static_cast<int>(to_int(args.get("from"))),
+                                                       parse_state(args.get("state")), now_));
+    } else if (name == "forward-failure") {
+        results.push_back(coordinator().on_forward_failure(args.index(), now_));
+    } else if (name == "drain") {
+        results.push_back(coordinator().on_drain_requested(args.index(), now_));
+    } else if (name == "undrain") {
+        results.push_back(coordinator().on_drain_cancelled(args.index(), now_));
+    } else {
+        throw std::invalid_argument("unknown command `" + name + "`");
+    }
+    std::vector<std::string> lines;
+    for (const Decisions& decisions : results) {
+        for (std::string& line : render(decisions)) lines.push_back(std::move(line));
+    }
+    if (lines.empty()) lines.push_back("ok");
+    return lines;
+}
+
+}  // namespace cdb::coordination::testing
