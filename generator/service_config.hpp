@@ -1,0 +1,26 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+#include "values.hpp"
+
+// The services' configuration (docs/CONFIG.md) for one deployment. Both targets write the same
+// fields, Compose as environment variables and Kubernetes as config.json, so they are built once.
+namespace gen {
+
+// A tree of typed scalars: cluster.host_template from `host_template_key`, cluster.size = replicas,
+// then every `config.*` value under its field name (config.redis.port -> redis.port).
+YAML::Node service_config(const Values& values, const std::string& host_template_key, int replicas);
+
+// The environment variable of a field: dots become underscores, upper case (redis.port -> REDIS_PORT).
+std::string env_name(const std::string& field_path);
+
+// The fields as a map of environment variables with string values.
+YAML::Node environment_variables(const YAML::Node& config);
+
+// The fields as a JSON object (two-space indentation, no trailing newline).
+std::string to_json(const YAML::Node& config);
+
+}  // namespace gen

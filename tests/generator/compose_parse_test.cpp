@@ -1,0 +1,100 @@
+// The Compose file, parsed back with yaml-cpp: one container per cluster, the cluster table in the
+// environment, only the LB published, no host networking, nothing docker-compose 1.29 rejects.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "compose_writer.hpp"
+#include "test_support.hpp"
+#include "values.hpp"
+
+namespace gen_test {
+namespace {
+
+class ComposeFile : public ::testing::TestWithParam<int> {
+protected:
+    const int replicas = GetParam();
+    const YAML::Node file = YAML::Load(gen::write_compose(gen::Values::defaults(), replicas));
+    const YAML::Node services = file["services"];
+
+    std::vector<std::string> argv_of(const YAML::Node& sequence) const { return sequence.as<std::vector<std::string>>(); }
+};
+
+TEST_P(ComposeFile, ServicesAreTheLbAndOneContainerPerCluster) {
+    std::set<std::string> expected{"lb"};
+    for (int index = 0; index < replicas; ++index) expected.insert("slave-" + std::to_string(index));
+    std::set<std::string> names;
+    for (const auto& service : services) names.insert(service.first.Scalar());
+    EXPECT_EQ(names, expected);
+}
+
+TEST_P(ComposeFile, EachClusterKnowsItsIndexAndTheClusterTable) {
+    for (int index = 0; index < replicas; ++index) {
+        const std::string name = "slave-" + std::to_string(index);
+        const YAML::Node slave = services[name];
+        EXPECT_EQ(slave["hostname"].Scalar(), name);
+        EXPECT_EQ(argv_of(slave["command"]), std::vector<std::string>{"cluster-run"});
+        EXPECT_EQ(slave["environment"]["CLUSTER_INDEX"].Scalar(), std::to_string(index));
+        EXPECT_EQ(slave["environment"]["CLUSTER_SIZE"].Scalar(), std::to_string(replicas));
+        EXPECT_EQ(slave["environment"]["CLUSTER_HOST_TEMPLATE"].Scalar(), "slave-{i}");
+    }
+    EXPECT_FALSE(services["lb"]["environment"]["CLUSTER_INDEX"]);
+    EXPECT_EQ(services["lb"]["environment"]["CLUSTER_SIZE"].Scalar(), std::to_string(replicas));
+    EXPECT_EQ(services["lb"]["environment"]["LB_PORT"].Scalar(), "8080");
+}
+
+TEST_P(ComposeFile, EnvironmentValuesAreStrings) {
+    for (const auto& service : services) {
+        for (const auto& variable : service.second["environment"]) {
+            EXPECT_TRUE(reads_as_string(variable.second)) << service.first << " " << variable.first;
+        }
+    }
+}
+
+TEST_P(ComposeFile, OnlyTheLbPublishesAPortAndOnLoopback) {
+    for (const auto& service : services) {
+        if (service.first.Scalar() == "lb") continue;
+        EXPECT_FALSE(service.second["ports"]) << service.first;
+        EXPECT_FALSE(service.second["expose"]) << service.first;
+    }
+    ASSERT_EQ(services["lb"]["ports"].size(), 1u);
+    EXPECT_EQ(services["lb"]["ports"][0].Scalar(), "127.0.0.1:8080:8080");
+}
+
+TEST_P(ComposeFile, EveryServiceIsOnTheOneBridgeNetworkAndNoneOnTheHost) {
+    EXPECT_FALSE(has_key_anywhere(file, "network_mode"));
+    ASSERT_EQ(file["networks"].size(), 1u);
+    const std::string network = file["networks"].begin()->first.Scalar();
+    EXPECT_EQ(file["networks"][network]["driver"].Scalar(), "bridge");
+    for (const auto& service : services) {
+        EXPECT_EQ(argv_of(service.second["networks"]), std::vector<std::string>{network}) << service.first;
+    }
+}
+
+TEST_P(ComposeFile, HealthchecksProbeEachBinarysOwnPort) {
+    EXPECT_EQ(argv_of(services["lb"]["healthcheck"]["test"]),
+              (std::vector<std::string>{"CMD", "lb", "--probe", "/lb/healthz"}));
+    for (int index = 0; index < replicas; ++index) {
+        EXPECT_EQ(argv_of(services["slave-" + std::to_string(index)]["healthcheck"]["test"]),
+                  (std::vector<std::string>{"CMD", "slave", "--probe", "/healthz"}));
+    }
+}
+
+TEST_P(ComposeFile, TheLbStartsWithoutWaitingForClusters) {
+    EXPECT_FALSE(has_key_anywhere(file, "depends_on"));
+}
+
+TEST_P(ComposeFile, UsesNothingDockerCompose129Rejects) {
+    for (const char* key : {"version", "name", "include"}) EXPECT_FALSE(file[key]) << key;
+    EXPECT_FALSE(has_key_anywhere(file, "start_interval"));
+    EXPECT_FALSE(has_key_anywhere(file, "required"));
+    for (const auto& service : services) {
+        EXPECT_TRUE(service.second["init"].as<bool>()) << service.first;
+        EXPECT_EQ(service.second["stop_grace_period"].Scalar(), "3s") << service.first;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Replicas, ComposeFile, ::testing::Values(1, 3, 7));
+
+}  // namespace
+}  // namespace gen_test

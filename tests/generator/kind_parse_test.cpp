@@ -1,0 +1,226 @@
+// The Kubernetes manifests, parsed back with yaml-cpp: N clusters named slave-0..N-1, selectors that
+// match, named ports that exist, configuration that reaches the services, no host networking.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "kind_writer.hpp"
+#include "test_support.hpp"
+#include "values.hpp"
+
+namespace gen_test {
+namespace {
+
+const std::vector<std::string> labels = {"app.kubernetes.io/name", "app.kubernetes.io/instance",
+                                         "app.kubernetes.io/component", "app.kubernetes.io/part-of",
+                                         "app.kubernetes.io/managed-by"};
+
+std::vector<YAML::Node> render(int replicas, const std::vector<std::string>& assignments = {}) {
+    gen::Values values = gen::Values::defaults();
+    for (const std::string& assignment : assignments) values.set(assignment);
+    return YAML::LoadAll(gen::write_kind(values, replicas));
+}
+
+// True when every label the selector asks for is on the pod.
+bool selects(const YAML::Node& selector, const YAML::Node& pod_labels) {
+    for (const auto& wanted : selector) {
+        if (!pod_labels[wanted.first.Scalar()] || pod_labels[wanted.first.Scalar()].Scalar() != wanted.second.Scalar()) {
+            return false;
+        }
+    }
+    return selector.size() > 0;
+}
+
+std::set<std::string> port_names(const YAML::Node& container) {
+    std::set<std::string> names;
+    for (const auto& port : container["ports"]) names.insert(port["name"].Scalar());
+    return names;
+}
+
+class KindManifests : public ::testing::TestWithParam<int> {
+protected:
+    const int replicas = GetParam();
+    const std::vector<YAML::Node> documents = render(replicas);
+
+    YAML::Node find(const std::string& kind, const std::string& name) const {
+        for (const YAML::Node& document : documents) {
+            if (document["kind"].Scalar() == kind && document["metadata"]["name"].Scalar() == name) return document;
+        }
+        ADD_FAILURE() << "no " << kind << " " << name;
+        return YAML::Node();
+    }
+    YAML::Node pod(const std::string& kind, const std::string& name) const { return find(kind, name)["spec"]["template"]; }
+    std::set<std::string> pod_port_names(const YAML::Node& template_) const {
+        std::set<std::string> names;
+        for (const auto& container : template_["spec"]["containers"]) {
+            for (const std::string& name : port_names(container)) names.insert(name);
+        }
+        return names;
+    }
+};
+
+TEST_P(KindManifests, WritesTheExpectedObjectsInOrder) {
+    std::vector<std::string> objects;
+    for (const YAML::Node& document : documents) {
+        objects.push_back(document["kind"].Scalar() + "/" + document["metadata"]["name"].Scalar());
+    }
+    EXPECT_EQ(objects, (std::vector<std::string>{"Namespace/consult-db", "ConfigMap/consult-db-config", "Service/slave",
+                                                 "StatefulSet/slave", "PodDisruptionBudget/slave",
+                                                 "NetworkPolicy/slave-redis", "Deployment/lb", "Service/lb"}));
+}
+
+TEST_P(KindManifests, EveryObjectIsInTheNamespaceAndCarriesTheRecommendedLabels) {
+    for (const YAML::Node& document : documents) {
+        const YAML::Node metadata = document["metadata"];
+        const bool is_namespace = document["kind"].Scalar() == "Namespace";
+        EXPECT_EQ((is_namespace ? metadata["name"] : metadata["namespace"]).Scalar(), "consult-db");
+        for (const std::string& label : labels) {
+            if (is_namespace && label == "app.kubernetes.io/component") continue;
+            EXPECT_TRUE(metadata["labels"][label]) << document["kind"] << " lacks " << label;
+        }
+    }
+}
+
+TEST_P(KindManifests, TheStatefulSetMakesOneNamedClusterPerReplica) {
+    const YAML::Node set = find("StatefulSet", "slave");
+    // Pods of StatefulSet "slave" are slave-0..N-1; the headless Service "slave" names them slave-i.slave.
+    EXPECT_EQ(set["spec"]["replicas"].as<int>(), replicas);
+    EXPECT_EQ(set["spec"]["podManagementPolicy"].Scalar(), "Parallel");
+    const std::string service_name = set["spec"]["serviceName"].Scalar();
+    const YAML::Node service = find("Service", service_name);
+    EXPECT_EQ(service["spec"]["clusterIP"].Scalar(), "None");
+    EXPECT_TRUE(service["spec"]["publishNotReadyAddresses"].as<bool>());
+    EXPECT_TRUE(selects(service["spec"]["selector"], set["spec"]["template"]["metadata"]["labels"]));
+}
+
+TEST_P(KindManifests, SelectorsMatchTheirPodsAndOnlyThose) {
+    const YAML::Node slave_labels = pod("StatefulSet", "slave")["metadata"]["labels"];
+    const YAML::Node lb_labels = pod("Deployment", "lb")["metadata"]["labels"];
+    EXPECT_TRUE(selects(find("StatefulSet", "slave")["spec"]["selector"]["matchLabels"], slave_labels));
+    EXPECT_TRUE(selects(find("Deployment", "lb")["spec"]["selector"]["matchLabels"], lb_labels));
+    EXPECT_TRUE(selects(find("Service", "lb")["spec"]["selector"], lb_labels));
+    EXPECT_FALSE(selects(find("Service", "lb")["spec"]["selector"], slave_labels));
+    EXPECT_FALSE(selects(find("Service", "slave")["spec"]["selector"], lb_labels));
+    EXPECT_TRUE(selects(find("PodDisruptionBudget", "slave")["spec"]["selector"]["matchLabels"], slave_labels));
+    EXPECT_TRUE(selects(find("NetworkPolicy", "slave-redis")["spec"]["podSelector"]["matchLabels"], slave_labels));
+}
+
+TEST_P(KindManifests, NamedPortsUsedByProbesServicesAndPoliciesExist) {
+    for (const auto& [kind, name] : {std::pair<std::string, std::string>{"StatefulSet", "slave"}, {"Deployment", "lb"}}) {
+        for (const auto& container : pod(kind, name)["spec"]["containers"]) {
+            for (const char* probe_kind : {"readinessProbe", "livenessProbe"}) {
+                const YAML::Node probe = container[probe_kind];
+                ASSERT_TRUE(probe) << container["name"] << " has no " << probe_kind;
+                const YAML::Node port = probe["httpGet"] ? probe["httpGet"]["port"] : probe["tcpSocket"]["port"];
+                EXPECT_EQ(port_names(container).count(port.Scalar()), 1u) << container["name"] << " " << probe_kind;
+            }
+        }
+    }
+    for (const auto& [service, workload] : {std::pair<std::string, std::string>{"slave", "StatefulSet"}, {"lb", "Deployment"}}) {
+        for (const auto& port : find("Service", service)["spec"]["ports"]) {
+            EXPECT_EQ(pod_port_names(pod(workload, service)).count(port["targetPort"].Scalar()), 1u) << service;
+        }
+    }
+    for (const auto& rule : find("NetworkPolicy", "slave-redis")["spec"]["ingress"]) {
+        for (const auto& port : rule["ports"]) {
+            EXPECT_EQ(pod_port_names(pod("StatefulSet", "slave")).count(port["port"].Scalar()), 1u);
+        }
+    }
+}
+
+TEST_P(KindManifests, TheLbIsOneRecreatedReplicaBehindServicePort80) {
+    const YAML::Node lb = find("Deployment", "lb");
+    EXPECT_EQ(lb["spec"]["replicas"].as<int>(), 1);
+    EXPECT_EQ(lb["spec"]["strategy"]["type"].Scalar(), "Recreate");
+    const YAML::Node port = find("Service", "lb")["spec"]["ports"][0];
+    EXPECT_EQ(port["port"].as<int>(), 80);
+    EXPECT_EQ(port["targetPort"].Scalar(), "http");
+}
+
+TEST_P(KindManifests, NothingUsesTheHostNetwork) {
+    for (const YAML::Node& document : documents) {
+        for (const char* key : {"hostNetwork", "hostPort", "hostPID", "hostIPC"}) {
+            EXPECT_FALSE(has_key_anywhere(document, key)) << document["kind"] << " " << key;
+        }
+    }
+}
+
+TEST_P(KindManifests, ContainersRunAsNonRootWithoutPrivileges) {
+    for (const auto& [kind, name] : {std::pair<std::string, std::string>{"StatefulSet", "slave"}, {"Deployment", "lb"}}) {
+        const YAML::Node spec = pod(kind, name)["spec"];
+        EXPECT_TRUE(spec["securityContext"]["runAsNonRoot"].as<bool>());
+        EXPECT_EQ(spec["securityContext"]["runAsUser"].as<int>(), 10001);
+        EXPECT_TRUE(spec["terminationGracePeriodSeconds"]);
+        EXPECT_FALSE(spec["enableServiceLinks"].as<bool>()) << "LB_PORT=tcp://... would break the services' config";
+        for (const auto& container : spec["containers"]) {
+            const YAML::Node context = container["securityContext"];
+            EXPECT_FALSE(context["allowPrivilegeEscalation"].as<bool>());
+            EXPECT_TRUE(context["readOnlyRootFilesystem"].as<bool>());
+            EXPECT_EQ(context["capabilities"]["drop"].as<std::vector<std::string>>(), std::vector<std::string>{"ALL"});
+            EXPECT_EQ(container["imagePullPolicy"].Scalar(), "IfNotPresent");
+            EXPECT_TRUE(container["resources"]["requests"] && container["resources"]["limits"]);
+        }
+    }
+}
+
+TEST_P(KindManifests, TheConfigurationReachesTheServicesAsAFile) {
+    for (const auto& [kind, name] : {std::pair<std::string, std::string>{"StatefulSet", "slave"}, {"Deployment", "lb"}}) {
+        const YAML::Node spec = pod(kind, name)["spec"];
+        const YAML::Node container = spec["containers"][0];
+        std::string config_file;
+        for (const auto& variable : container["env"]) {
+            EXPECT_TRUE(reads_as_string(variable["value"])) << variable["name"];
+            if (variable["name"].Scalar() == "CONFIG_FILE") config_file = variable["value"].Scalar();
+        }
+        std::string mount_path;
+        for (const auto& mount : container["volumeMounts"]) {
+            if (mount["name"].Scalar() == "config") mount_path = mount["mountPath"].Scalar();
+        }
+        EXPECT_EQ(config_file, mount_path + "/config.json") << kind;
+        EXPECT_EQ(spec["volumes"][0]["configMap"]["name"].Scalar(), "consult-db-config") << kind;
+    }
+    const YAML::Node slave_env = pod("StatefulSet", "slave")["spec"]["containers"][0]["env"];
+    EXPECT_EQ(slave_env[1]["name"].Scalar(), "CLUSTER_INDEX");
+    EXPECT_EQ(slave_env[1]["value"].Scalar(), "hostname");
+    // JSON is YAML: the ConfigMap's file parses with the same reader.
+    const YAML::Node config = YAML::Load(find("ConfigMap", "consult-db-config")["data"]["config.json"].Scalar());
+    EXPECT_EQ(config["cluster"]["size"].as<int>(), replicas);
+    EXPECT_EQ(config["cluster"]["host_template"].Scalar(), "slave-{i}.slave");
+    EXPECT_EQ(config["replication"]["mode"].Scalar(), "sync");
+}
+
+TEST_P(KindManifests, RedisIsReachableOnlyFromSlaveAndLbPods) {
+    const YAML::Node ingress = find("NetworkPolicy", "slave-redis")["spec"]["ingress"];
+    for (const auto& rule : ingress) {
+        if (rule["ports"][0]["port"].Scalar() != "redis") continue;
+        ASSERT_EQ(rule["from"].size(), 2u);
+        EXPECT_EQ(rule["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"].Scalar(), "slave");
+        EXPECT_EQ(rule["from"][1]["podSelector"]["matchLabels"]["app.kubernetes.io/component"].Scalar(), "lb");
+        return;
+    }
+    ADD_FAILURE() << "no ingress rule for the redis port";
+}
+
+INSTANTIATE_TEST_SUITE_P(Replicas, KindManifests, ::testing::Values(1, 3, 7));
+
+TEST(KindManifestValues, TheNetworkPolicyCanBeLeftOut) {
+    for (const YAML::Node& document : render(3, {"kind.networkPolicy=false"})) {
+        EXPECT_NE(document["kind"].Scalar(), "NetworkPolicy");
+    }
+}
+
+TEST(KindManifestValues, ValuesReachEveryPlaceTheyDrive) {
+    const std::vector<YAML::Node> documents =
+        render(2, {"images.tag=v2", "config.slave.port=9000", "kind.namespace=other", "redis.maxmemory=64mb"});
+    const YAML::Node set = documents[3];
+    ASSERT_EQ(set["kind"].Scalar(), "StatefulSet");
+    EXPECT_EQ(set["metadata"]["namespace"].Scalar(), "other");
+    const YAML::Node slave = set["spec"]["template"]["spec"]["containers"][0];
+    EXPECT_EQ(slave["image"].Scalar(), "consult-db-slave:v2");
+    EXPECT_EQ(slave["ports"][0]["containerPort"].as<int>(), 9000);
+    const auto redis_args = set["spec"]["template"]["spec"]["containers"][1]["args"].as<std::vector<std::string>>();
+    EXPECT_NE(std::find(redis_args.begin(), redis_args.end(), "64mb"), redis_args.end());
+}
+
+}  // namespace
+}  // namespace gen_test
