@@ -25,16 +25,7 @@ struct SlaveService {
         cdb::RouteTable routes;
         cache.add_routes(routes);
         ops.add_routes(routes);
-        cdb::HttpServerOptions options;
-        options.bind = config.slave.bind;
-        options.port = own_port(config);
-        options.threads = config.slave.threads;
-        options.name = "slave-http";
-        // Room for the JSON of the largest value even when much of it is escaped.
-        options.max_request_bytes = static_cast<std::size_t>(config.limits.max_value_bytes) * 2 +
-                                    static_cast<std::size_t>(config.limits.max_key_bytes) * 6 + 16 * 1024;
-        options.header_timeout = std::chrono::milliseconds(config.http.header_timeout_ms);
-        options.body_timeout = std::chrono::milliseconds(config.http.body_timeout_ms);
+        const auto options = cdb::server_options(config, config.slave, own_port(config), "slave-http");
         server = std::make_unique<cdb::HttpServer>(options, std::move(routes));
     }
 

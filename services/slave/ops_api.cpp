@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include "cdb/http_server.h"
 #include "cdb/json_builder.h"
 #include "cdb/redis_info.h"
 
@@ -19,11 +20,11 @@ OpsApi::OpsApi(const DeploymentConfig& config, const ClusterAddresses& addresses
                                std::chrono::milliseconds(config.redis.command_timeout_ms)},
                  std::chrono::milliseconds(config.redis.command_timeout_ms)) {
     own_redis_.retarget(own_redis_address_);
-    metrics_.gauge("term", "Leader term this slave follows (0: none yet).",
+    metrics_.sampled("term", "gauge", "Leader term this slave follows (0: none yet).",
                    [this] { return static_cast<double>(leader_.state().term); });
-    metrics_.gauge("leader", "Cluster index of the Redis-leader (-1: none yet).",
+    metrics_.sampled("leader", "gauge", "Cluster index of the Redis-leader (-1: none yet).",
                    [this] { return static_cast<double>(leader_.state().leader); });
-    metrics_.gauge("leader_failures_total", "Failed operations against the leader's Redis.",
+    metrics_.sampled("leader_failures_total", "counter", "Failed operations against the leader's Redis.",
                    [this] { return static_cast<double>(leader_.failures_total()); });
 }
 
@@ -33,12 +34,7 @@ void OpsApi::add_routes(RouteTable& routes) {
           })
         .exact("GET", "/readyz", [this](const HttpRequest&, std::string_view) { return ready(); })
         .exact("GET", "/status", [this](const HttpRequest&, std::string_view) { return status(); })
-        .exact("GET", "/metrics",
-               [this](const HttpRequest&, std::string_view) {
-                   HttpResponse response = json_response(200, metrics_.render());
-                   response.content_type = "text/plain; version=0.0.4";
-                   return response;
-               })
+        .exact("GET", "/metrics", [this](const HttpRequest&, std::string_view) { return metrics_response(metrics_); })
         .exact("PUT", "/internal/leader", [this](const HttpRequest& request, std::string_view) { return announce(request); });
 }
 

@@ -122,7 +122,9 @@ void RedisServer::start() {
     process_ = std::make_unique<ChildProcess>(
         "redis-" + std::to_string(port_),
         std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no", "--daemonize", "no"});
+                                 "--appendonly", "no", "--daemonize", "no",
+                                 // A new follower syncs at once instead of after Redis's default 5 s.
+                                 "--repl-diskless-sync-delay", "0"});
     const bool up = wait_until([&] { return command({"PING"}).is_status("PONG"); }, 5000ms);
     if (!up) throw std::runtime_error("redis-server on port " + std::to_string(port_) + " did not start: " + process_->log());
 }

@@ -31,6 +31,7 @@ HttpRequest convert(const Http::Request& request) {
     converted.path = request.resource();
     // Pistache splits the query but leaves each part percent-encoded.
     for (auto it = request.query().parameters_begin(); it != request.query().parameters_end(); ++it) {
+        converted.raw_query += (converted.raw_query.empty() ? "" : "&") + it->first + "=" + it->second;
         auto name = query_decode(it->first);
         auto value = query_decode(it->second);
         if (!name || !value) {
@@ -129,6 +130,27 @@ private:
 };
 
 }  // namespace
+
+HttpServerOptions server_options(const DeploymentConfig& config, const ListenConfig& listen, int port,
+                                 std::string name) {
+    HttpServerOptions options;
+    options.bind = listen.bind;
+    options.port = port;
+    options.threads = listen.threads;
+    options.name = std::move(name);
+    // Room for the JSON of the largest value even when much of it is escaped.
+    options.max_request_bytes = static_cast<std::size_t>(config.limits.max_value_bytes) * 2 +
+                                static_cast<std::size_t>(config.limits.max_key_bytes) * 6 + 16 * 1024;
+    options.header_timeout = std::chrono::milliseconds(config.http.header_timeout_ms);
+    options.body_timeout = std::chrono::milliseconds(config.http.body_timeout_ms);
+    return options;
+}
+
+HttpResponse metrics_response(const Metrics& metrics) {
+    HttpResponse response = json_response(200, metrics.render());
+    response.content_type = "text/plain; version=0.0.4";
+    return response;
+}
 
 HttpServer::HttpServer(HttpServerOptions options, RouteTable routes)
     : options_(std::move(options)), routes_(std::make_shared<RouteTable>(std::move(routes))) {}

@@ -46,6 +46,22 @@ JsonBuilder& JsonBuilder::field(std::string_view name, const std::vector<std::st
     return *this;
 }
 
+JsonBuilder& JsonBuilder::field(std::string_view name, const std::vector<int>& values) {
+    key(name);
+    writer_.StartArray();
+    for (int value : values) writer_.Int(value);
+    writer_.EndArray();
+    return *this;
+}
+
+JsonBuilder& JsonBuilder::raw_array(std::string_view name, const std::vector<std::string>& json_values) {
+    key(name);
+    writer_.StartArray();
+    for (const auto& json : json_values) writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+    writer_.EndArray();
+    return *this;
+}
+
 JsonBuilder& JsonBuilder::null_field(std::string_view name) {
     key(name);
     writer_.Null();

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "cdb/config.h"
+#include "cdb/metrics.h"
 #include "cdb/route_table.h"
 
 namespace Pistache::Http {
@@ -23,6 +25,13 @@ struct HttpServerOptions {
     std::chrono::milliseconds body_timeout{5000};
     std::string name = "http";
 };
+
+// Options for a service listening as `listen` on `port`, with the deployment's limits and timeouts.
+HttpServerOptions server_options(const DeploymentConfig& config, const ListenConfig& listen, int port,
+                                 std::string name);
+
+// GET /metrics: the Prometheus text of `metrics`.
+HttpResponse metrics_response(const Metrics& metrics);
 
 class HttpServer {
 public:

@@ -20,9 +20,12 @@ public:
     JsonBuilder& field(std::string_view name, int value) { return field(name, static_cast<std::int64_t>(value)); }
     JsonBuilder& field(std::string_view name, bool value);
     JsonBuilder& field(std::string_view name, const std::vector<std::string>& values);
+    JsonBuilder& field(std::string_view name, const std::vector<int>& values);
     JsonBuilder& null_field(std::string_view name);
     // Inserts an already-encoded JSON value (a nested object built by another JsonBuilder).
     JsonBuilder& raw_field(std::string_view name, const std::string& json);
+    // An array of already-encoded JSON values.
+    JsonBuilder& raw_array(std::string_view name, const std::vector<std::string>& json_values);
     std::string str();
 
 private:

@@ -16,8 +16,14 @@ public:
 
     void describe(const std::string& family, const std::string& type, const std::string& help);
     void add(const std::string& family, const std::string& labels, std::uint64_t amount = 1);
-    // A gauge read at render time.
-    void gauge(const std::string& family, const std::string& help, std::function<double()> read);
+    // Replaces every labelled value of a gauge family (a cluster that left must not linger).
+    void replace_all(const std::string& family, std::map<std::string, std::uint64_t> by_labels);
+    // A value read at render time: a gauge, or a counter kept elsewhere.
+    void sampled(const std::string& family, const std::string& type, const std::string& help,
+                 std::function<double()> read);
+    // A histogram with fixed upper bounds (ascending); observe() files a value under them.
+    void histogram(const std::string& family, const std::string& help, std::vector<double> bounds);
+    void observe(const std::string& family, double value);
     std::string render() const;
 
 private:
@@ -25,8 +31,13 @@ private:
         std::string type;
         std::string help;
         std::map<std::string, std::uint64_t> by_labels;
-        std::function<double()> read;  // gauges only
+        std::function<double()> read;  // sampled families only
+        std::vector<double> bounds;     // histograms only
+        std::vector<std::uint64_t> bucket_counts;
+        double sum = 0;
+        std::uint64_t count = 0;
     };
+    static void render_histogram(std::ostream& out, const std::string& full, const Family& family);
     std::string prefix_;
     mutable std::mutex mutex_;
     std::map<std::string, Family> families_;
