@@ -1,0 +1,53 @@
+#pragma once
+// The LB's I/O towards one cluster: probe its slave (/status) and Redis (INFO replication), repoint
+// its Redis (REPLICAOF) and announce the leader to its slave. Every call is bounded by the
+// configured timeouts. Calls for different clusters may run at the same time.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "cdb/cluster_addresses.h"
+#include "cdb/config.h"
+#include "cdb/coordination/decisions.h"
+#include "cdb/coordination/events.h"
+#include "cdb/redis_connection.h"
+
+namespace httplib {
+class Client;
+}
+
+namespace cdb::lb {
+
+class ClusterProber {
+public:
+    ClusterProber(const DeploymentConfig& config, const ClusterAddresses& addresses);
+    ~ClusterProber();
+
+    coordination::ClusterProbe probe(int index);
+    // REPLICAOF <master's Redis> or REPLICAOF NO ONE; false (and logged) when it failed.
+    bool replica_of(int index, std::optional<int> master);
+    // The slave's (term, leader) when it refused the announcement because it follows a newer term.
+    std::optional<coordination::LeaderState> announce(int index, const coordination::Announcement& announcement);
+
+private:
+    struct Connections {
+        std::mutex mutex;  // one job per cluster at a time
+        std::unique_ptr<RedisConnection> redis;
+        std::unique_ptr<httplib::Client> slave;
+    };
+    Connections& connections(int index);
+    RedisReply redis_command(Connections& slot, int index, const std::vector<std::string>& command);
+    httplib::Client& slave_client(Connections& slot, int index);
+    std::optional<int> cluster_of(const std::string& host, int port) const;
+
+    const ClusterAddresses& addresses_;
+    const RedisTimeouts redis_timeouts_;
+    const std::chrono::milliseconds http_connect_timeout_;
+    const std::chrono::milliseconds http_timeout_;
+    const int max_index_;
+    std::mutex map_mutex_;
+    std::map<int, Connections> by_index_;
+};
+
+}  // namespace cdb::lb

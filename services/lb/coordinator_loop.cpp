@@ -1,0 +1,275 @@
+#include "coordinator_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "cdb/json_builder.h"
+
+namespace cdb::lb {
+namespace {
+
+constexpr int max_clusters = 256;
+constexpr std::size_t worker_threads = 8;
+constexpr coordination::Millis membership_refresh_ms = 1000;
+// How many names past the known clusters are tried, to notice clusters added by kubectl scale.
+constexpr int discovery_lookahead = 4;
+
+coordination::Config coordination_config(const DeploymentConfig& config) {
+    coordination::Config converted;
+    switch (config.replication.mode) {
+        case ReplicationMode::none: converted.mode = coordination::ReplicationMode::none; break;
+        case ReplicationMode::async: converted.mode = coordination::ReplicationMode::async; break;
+        case ReplicationMode::sync: converted.mode = coordination::ReplicationMode::sync; break;
+    }
+    converted.failure_threshold = config.election.failure_threshold;
+    // Long enough for every cluster's first probe round to answer, even a slow one.
+    converted.recovery_window_ms = std::max<coordination::Millis>(1000, 3LL * config.election.probe_interval_ms);
+    return converted;
+}
+
+const char* role_name(const coordination::RedisInfo& redis) {
+    return redis.role == coordination::RedisRole::master ? "master" : "replica";
+}
+
+}  // namespace
+
+CoordinatorLoop::CoordinatorLoop(const DeploymentConfig& config, const ClusterAddresses& addresses,
+                                 RoutingBoard& board, ReportQueue& reports, Metrics& metrics)
+    : config_(config),
+      addresses_(addresses),
+      board_(board),
+      reports_(reports),
+      metrics_(metrics),
+      coordinator_(coordination_config(config)),
+      prober_(config, addresses),
+      resolver_(std::chrono::milliseconds(std::max(config.election.probe_interval_ms, 200))),
+      workers_(worker_threads),
+      epoch_(std::chrono::steady_clock::now()),
+      desired_size_(config.cluster.size) {
+    metrics_.describe("elections_total", "counter", "Elections held by this LB process.");
+    metrics_.describe("cluster_up", "gauge", "1 when the cluster's slave receives forwarded requests.");
+    status_json_ = JsonBuilder().field("recovering", true).str();
+}
+
+CoordinatorLoop::~CoordinatorLoop() { stop(); }
+
+void CoordinatorLoop::start() { thread_ = std::thread([this] { run(); }); }
+
+void CoordinatorLoop::stop() {
+    stopping_ = true;
+    reports_.wake();
+    if (thread_.joinable()) thread_.join();
+}
+
+coordination::Millis CoordinatorLoop::now() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - epoch_).count();
+}
+
+void CoordinatorLoop::request_size(int size) {
+    desired_size_ = size;
+    reports_.wake();
+}
+
+void CoordinatorLoop::run() {
+    const auto interval = std::chrono::milliseconds(config_.election.probe_interval_ms);
+    auto next_round = std::chrono::steady_clock::now();
+    while (!stopping_) {
+        for (const Report& report : reports_.take_until(next_round)) handle(report, now());
+        if (std::chrono::steady_clock::now() < next_round || stopping_) {
+            publish(now());
+            continue;
+        }
+        round(now());
+        next_round += interval;
+        // A round that overran (black-holed clusters) starts the next one at once, not a backlog.
+        next_round = std::max(next_round, std::chrono::steady_clock::now());
+    }
+}
+
+void CoordinatorLoop::handle(const Report& report, Millis now) {
+    if (const auto* failure = std::get_if<coordination::LeaderFailureReport>(&report)) {
+        perform(coordinator_.on_leader_failure(*failure, now), now);
+    } else if (const auto* forward = std::get_if<ForwardFailure>(&report)) {
+        perform(coordinator_.on_forward_failure(forward->index, now), now);
+    } else if (const auto* state = std::get_if<SlaveStateReport>(&report)) {
+        perform(coordinator_.on_slave_state(state->index, state->state, now), now);
+    }
+}
+
+void CoordinatorLoop::refresh_membership(Millis now) {
+    int desired = desired_size_;
+    // Clusters at or above the desired size leave only once the leadership has moved off them.
+    for (const auto& [index, cluster] : coordinator_.status().clusters) {
+        if (index >= desired && !draining_.count(index) && !drained_.count(index)) {
+            draining_.insert(index);
+            perform(coordinator_.on_drain_requested(index, now), now);
+        }
+    }
+    for (auto it = drained_.begin(); it != drained_.end();) {
+        it = *it < desired ? drained_.erase(it) : std::next(it);  // wanted again after a scale-up
+    }
+
+    // Names are the membership: a cluster exists while its name resolves, and names past the
+    // desired size that resolve are clusters added behind our back (kubectl scale): they join.
+    // With one host for every cluster (local runs) only the desired size says which exist.
+    const bool names_vary = config_.cluster.host_template.find("{i}") != std::string::npos;
+    std::vector<int> present;
+    if (names_vary) {
+        const int known = coordinator_.status().clusters.empty() ? 0 : coordinator_.status().clusters.rbegin()->first + 1;
+        const int scan = std::min(max_clusters, std::max(desired, known) + discovery_lookahead);
+        std::vector<std::string> hosts;
+        for (int index = 0; index < scan; ++index) hosts.push_back(addresses_.host(index));
+        const std::vector<bool> resolved = resolver_.resolve_all(hosts);
+        for (int index = 0; index < scan; ++index) {
+            if (!resolved[static_cast<std::size_t>(index)]) {
+                drained_.erase(index);  // gone: if it comes back it is a new cluster
+                continue;
+            }
+            if (drained_.count(index)) continue;
+            if (index >= desired && !draining_.count(index)) desired = desired_size_ = index + 1;
+            present.push_back(index);
+        }
+    } else {
+        for (int index = 0; index < max_clusters; ++index) {
+            const bool wanted = index < desired || draining_.count(index);
+            if (wanted && !drained_.count(index)) present.push_back(index);
+        }
+    }
+    perform(coordinator_.on_membership(present, now), now);
+}
+
+void CoordinatorLoop::round(Millis now) {
+    if (membership_refreshed_at_ < 0 || now - membership_refreshed_at_ >= membership_refresh_ms ||
+        desired_size_ != applied_size_) {
+        applied_size_ = desired_size_;
+        refresh_membership(now);
+        membership_refreshed_at_ = now;
+    }
+    const auto members = coordinator_.status().clusters;
+    std::vector<coordination::ClusterProbe> probes(members.size());
+    std::vector<std::function<void()>> jobs;
+    std::size_t slot = 0;
+    for (const auto& entry : members) {
+        const int index = entry.first;
+        auto* probe = &probes[slot++];
+        jobs.push_back([this, index, probe] { *probe = prober_.probe(index); });
+    }
+    const Millis sent_at = this->now();
+    workers_.run_all(std::move(jobs));
+    for (const auto& probe : probes) perform(coordinator_.on_probe(probe, sent_at, this->now()), this->now());
+    perform(coordinator_.on_tick(this->now()), this->now());
+    publish(this->now());
+}
+
+void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
+    // Announcements can be refused by slaves that follow a newer term (this LB restarted); what they
+    // report is fed back, which may decide more. Bounded: a term only grows.
+    for (int pass = 0; pass < 4 && !decisions.empty(); ++pass) {
+        if (decisions.elected) {
+            const auto& record = *decisions.elected;
+            metrics_.add("elections_total", label("reason", coordination::to_string(record.reason)));
+            spdlog::warn("elected cluster {} as Redis-leader at term {} ({}, {} ms)", record.state.leader,
+                         record.state.term, coordination::to_string(record.reason), record.ended_at - record.started_at);
+        }
+        for (const auto& order : decisions.redis) prober_.replica_of(order.index, order.master);
+        for (int index : decisions.admit) spdlog::info("cluster {} receives requests", index);
+        for (int index : decisions.eject) spdlog::warn("cluster {} ejected from forwarding", index);
+        for (int index : decisions.drained) {
+            draining_.erase(index);
+            drained_.insert(index);
+            spdlog::info("cluster {} drained: safe to remove", index);
+        }
+        coordination::Decisions next;
+        if (decisions.announce) {
+            const auto announcement = *decisions.announce;
+            std::vector<std::optional<coordination::LeaderState>> refusals(announcement.to.size());
+            std::vector<std::function<void()>> jobs;
+            for (std::size_t i = 0; i < announcement.to.size(); ++i) {
+                jobs.push_back([this, &announcement, &refusals, i] {
+                    refusals[i] = prober_.announce(announcement.to[i], announcement);
+                });
+            }
+            workers_.run_all(std::move(jobs));
+            for (std::size_t i = 0; i < refusals.size(); ++i) {
+                if (!refusals[i]) continue;
+                auto more = coordinator_.on_slave_state(announcement.to[i], *refusals[i], now);
+                if (!more.empty()) next = std::move(more);
+            }
+        }
+        decisions = std::move(next);
+    }
+    publish(now);
+}
+
+void CoordinatorLoop::publish(Millis now) {
+    const coordination::Status status = coordinator_.status();
+    board_.publish(RoutingView{status.state, coordinator_.ready_clusters()});
+
+    std::map<std::string, std::uint64_t> up;
+    std::vector<std::string> clusters;
+    for (const auto& [index, cluster] : status.clusters) {
+        up[label("cluster", std::to_string(index))] = cluster.admitted ? 1 : 0;
+        JsonBuilder entry;
+        entry.field("index", index)
+            .field("slave", addresses_.slave(index).to_string())
+            .field("redis", addresses_.redis(index).to_string())
+            .field("admitted", cluster.admitted)
+            .field("draining", cluster.draining)
+            .field("slave_answering", cluster.slave.has_value())
+            .field("slave_failures", cluster.slave_failures);
+        if (cluster.slave) entry.field("slave_term", cluster.slave->term).field("slave_leader", cluster.slave->leader);
+        entry.field("redis_reachable", cluster.redis.has_value());
+        if (cluster.redis) {
+            entry.field("redis_role", role_name(*cluster.redis)).field("redis_offset", cluster.redis->offset);
+            if (cluster.redis->role == coordination::RedisRole::replica) entry.field("redis_master", cluster.redis->master);
+        }
+        clusters.push_back(entry.str());
+    }
+    metrics_.replace_all("cluster_up", std::move(up));
+
+    JsonBuilder body;
+    body.field("term", status.state.term)
+        .field("leader", status.state.leader)
+        .field("recovering", status.recovering)
+        .field("replication_mode", to_string(config_.replication.mode))
+        .field("followers", status.followers)
+        .field("degraded", config_.replication.mode == ReplicationMode::sync && status.state.term > 0 &&
+                               status.followers == 0)
+        .field("leader_failures", status.leader_failures)
+        .field("elections", status.elections)
+        .field("desired_size", static_cast<int>(desired_size_))
+        .field("ready", coordinator_.ready_clusters())
+        .field("draining", std::vector<int>(draining_.begin(), draining_.end()))
+        .field("drained", std::vector<int>(drained_.begin(), drained_.end()));
+    if (status.last_election) {
+        const auto& record = *status.last_election;
+        body.raw_field("last_election", JsonBuilder()
+                                            .field("term", record.state.term)
+                                            .field("leader", record.state.leader)
+                                            .field("reason", coordination::to_string(record.reason))
+                                            .field("duration_ms", record.ended_at - record.started_at)
+                                            .field("ago_ms", now - record.ended_at)
+                                            .str());
+    } else {
+        body.null_field("last_election");
+    }
+    if (status.pending) {
+        body.raw_field("pending_election", JsonBuilder()
+                                               .field("reason", coordination::to_string(status.pending->reason))
+                                               .field("waiting_ms", now - status.pending->since)
+                                               .str());
+    } else {
+        body.null_field("pending_election");
+    }
+    body.raw_array("clusters", clusters);
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    status_json_ = body.str();
+}
+
+std::string CoordinatorLoop::status_json() const {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    return status_json_;
+}
+
+}  // namespace cdb::lb

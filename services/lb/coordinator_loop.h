@@ -1,0 +1,71 @@
+#pragma once
+// The thread that owns the election coordinator (a pure state machine): it feeds it membership,
+// probe results, slaves' reports and time, performs the decisions (REPLICAOF, announcements), and
+// publishes what forwarding threads and /lb/status read. The only thread that touches the coordinator.
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "cdb/cluster_addresses.h"
+#include "cdb/config.h"
+#include "cdb/coordination/coordinator.h"
+#include "cdb/metrics.h"
+#include "cluster_prober.h"
+#include "name_resolver.h"
+#include "report_queue.h"
+#include "routing_board.h"
+#include "worker_pool.h"
+
+namespace cdb::lb {
+
+class CoordinatorLoop {
+public:
+    CoordinatorLoop(const DeploymentConfig& config, const ClusterAddresses& addresses, RoutingBoard& board,
+                    ReportQueue& reports, Metrics& metrics);
+    ~CoordinatorLoop();
+
+    void start();
+    void stop();
+
+    // The JSON behind /lb/status, as of the last round.
+    std::string status_json() const;
+    // Rescale: clusters at or above `size` first lose the leadership, then leave (docs/SCALING.md).
+    void request_size(int size);
+
+private:
+    using Millis = coordination::Millis;
+    void run();
+    void round(Millis now);
+    void refresh_membership(Millis now);
+    void handle(const Report& report, Millis now);
+    void perform(coordination::Decisions decisions, Millis now);
+    void publish(Millis now);
+    Millis now() const;
+
+    const DeploymentConfig config_;
+    const ClusterAddresses& addresses_;
+    RoutingBoard& board_;
+    ReportQueue& reports_;
+    Metrics& metrics_;
+    coordination::Coordinator coordinator_;
+    ClusterProber prober_;
+    NameResolver resolver_;
+    WorkerPool workers_;
+    const std::chrono::steady_clock::time_point epoch_;
+
+    std::atomic<int> desired_size_;
+    int applied_size_ = -1;
+    std::set<int> draining_;
+    std::set<int> drained_;
+    Millis membership_refreshed_at_ = -1;
+
+    mutable std::mutex status_mutex_;
+    std::string status_json_;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
+}  // namespace cdb::lb

@@ -1,0 +1,70 @@
+// lb: the single entry point. Forwards the data API to ready slaves and coordinates the
+// Redis-leader election (docs/ELECTION.md, docs/PROTOCOL.md).
+#include <memory>
+
+#include "cdb/cluster_addresses.h"
+#include "cdb/http_server.h"
+#include "cdb/metrics.h"
+#include "cdb/service_main.h"
+#include "coordinator_loop.h"
+#include "forwarder.h"
+#include "lb_api.h"
+#include "report_queue.h"
+#include "routing_board.h"
+#include "upstream_pool.h"
+
+namespace {
+
+constexpr std::size_t report_queue_capacity = 4096;
+constexpr int max_forward_attempts = 3;
+
+struct LbService {
+    explicit LbService(const cdb::DeploymentConfig& config)
+        : addresses(config),
+          metrics("lb"),
+          reports(report_queue_capacity),
+          upstreams(addresses,
+                    cdb::lb::UpstreamTimeouts{std::chrono::milliseconds(config.http.upstream_connect_timeout_ms),
+                                              std::chrono::milliseconds(config.http.upstream_timeout_ms)},
+                    static_cast<std::size_t>(config.lb.threads) * 2),
+          loop(config, addresses, board, reports, metrics),
+          forwarder(upstreams, board, reports, metrics, max_forward_attempts),
+          api(loop, metrics) {
+        cdb::RouteTable routes;
+        forwarder.add_routes(routes);
+        api.add_routes(routes);
+        const auto options = cdb::server_options(config, config.lb, config.lb.port, "lb-http");
+        server = std::make_unique<cdb::HttpServer>(options, std::move(routes));
+    }
+
+    cdb::ClusterAddresses addresses;
+    cdb::Metrics metrics;
+    cdb::lb::RoutingBoard board;
+    cdb::lb::ReportQueue reports;
+    cdb::lb::UpstreamPool upstreams;
+    cdb::lb::CoordinatorLoop loop;
+    cdb::lb::Forwarder forwarder;
+    cdb::lb::LbApi api;
+    std::unique_ptr<cdb::HttpServer> server;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cdb::ServiceSpec spec;
+    spec.name = "lb";
+    spec.user = cdb::ConfigUser::lb;
+    spec.usage = "Forwards GET /list-keys, GET /get/{key}, POST /set, DELETE /delete/{key} to ready slaves and\n"
+                 "elects the Redis-leader. Own routes: /lb/healthz, /lb/status, /lb/metrics, PUT /lb/size.";
+    spec.own_port = [](const cdb::DeploymentConfig& config) { return config.lb.port; };
+    spec.start = [](const cdb::DeploymentConfig& config) -> std::function<void()> {
+        auto service = std::make_shared<LbService>(config);
+        service->loop.start();
+        service->server->start();
+        return [service] {
+            service->server->stop();
+            service->loop.stop();
+        };
+    };
+    return cdb::run_service(spec, argc, argv);
+}

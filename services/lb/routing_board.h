@@ -1,0 +1,35 @@
+#pragma once
+// What forwarding threads need from the coordinator, published as one immutable snapshot: the
+// coordinator loop is the only writer, request threads only read, and nobody waits on the other.
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "cdb/coordination/events.h"
+
+namespace cdb::lb {
+
+struct RoutingView {
+    coordination::LeaderState state;
+    std::vector<int> ready;  // slaves that receive forwarded requests
+};
+
+class RoutingBoard {
+public:
+    RoutingBoard() : view_(std::make_shared<const RoutingView>()) {}
+    void publish(RoutingView view) {
+        auto next = std::make_shared<const RoutingView>(std::move(view));
+        std::lock_guard<std::mutex> lock(mutex_);
+        view_ = std::move(next);
+    }
+    std::shared_ptr<const RoutingView> current() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return view_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const RoutingView> view_;
+};
+
+}  // namespace cdb::lb
