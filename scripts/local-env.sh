@@ -58,7 +58,10 @@ common_env() {
 start_cluster() {  # index
   local i=$1 redis_port=$(( $(cat "$run_dir/redis_base") + $1 ))
   pid_alive "$run_dir/redis-$i.pid" || {
-    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+    # Its own directory, emptied: a replica saves the RDB it receives, and a Redis that restarts
+    # must not serve that stale copy (the LB resyncs it from the leader).
+    rm -rf "$run_dir/redis-$i" && mkdir -p "$run_dir/redis-$i"
+    redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir/redis-$i" --save '' --appendonly no \
       --repl-diskless-sync-delay 0 --daemonize no >"$run_dir/redis-$i.log" 2>&1 &
     echo $! >"$run_dir/redis-$i.pid"
   }

@@ -143,7 +143,7 @@ TEST_F(SlaveTest, DataRoutesRoundTrip) {
     EXPECT_NE(listed->body.find(R"("user:2")"), std::string::npos);
     EXPECT_NE(listed->body.find(R"("user:1/é \"q\"")"), std::string::npos);
     EXPECT_EQ(listed->body.find("other"), std::string::npos);
-    EXPECT_NE(listed->body.find(R"("cursor":"0")"), std::string::npos);
+    EXPECT_NE(listed->body.find(R"("cursor":"0")"), std::string::npos) << listed->body;
 
     auto removed = client().Delete("/delete/user%3A2");
     ASSERT_TRUE(removed);

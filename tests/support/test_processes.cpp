@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -116,12 +117,25 @@ std::string ChildProcess::log() const {
     return text.str();
 }
 
-RedisServer::RedisServer(int port) : port_(port) { start(); }
+RedisServer::RedisServer(int port) : port_(port) {
+    char dir_template[] = "/tmp/cdb-redis-XXXXXX";
+    if (::mkdtemp(dir_template) == nullptr) throw std::runtime_error("cannot create a Redis data directory");
+    data_dir_ = dir_template;
+    start();
+}
+
+RedisServer::~RedisServer() {
+    process_.reset();
+    std::filesystem::remove_all(data_dir_);
+}
 
 void RedisServer::start() {
+    // A restarted Redis starts empty, like a crashed machine's: what a replica saved is gone.
+    std::filesystem::remove(data_dir_ + "/dump.rdb");
     process_ = std::make_unique<ChildProcess>(
         "redis-" + std::to_string(port_),
-        std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+        std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                 "--dir", data_dir_, "--save", "",
                                  "--appendonly", "no", "--daemonize", "no",
                                  // A new follower syncs at once instead of after Redis's default 5 s.
                                  "--repl-diskless-sync-delay", "0"});

@@ -48,6 +48,7 @@ private:
 class RedisServer {
 public:
     explicit RedisServer(int port);
+    ~RedisServer();
     void start();  // (re)starts on the same port and waits until it answers PING
     void kill();   // SIGKILL: like a crash
     void pause();  // SIGSTOP: a black hole
@@ -58,6 +59,7 @@ public:
 
 private:
     int port_;
+    std::string data_dir_;  // its own, always empty at start: a replica's RDB must never leak into another test
     std::unique_ptr<ChildProcess> process_;
 };
 

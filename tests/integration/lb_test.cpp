@@ -1,0 +1,209 @@
+// The whole system as local processes: the LB in front of real slaves and real redis-server.
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "local_system.h"
+
+namespace cdb::test {
+namespace {
+
+// Short timeouts keep the failure tests fast; they are still far above loopback latencies.
+const std::map<std::string, std::string> fast_env{
+    {"HTTP_UPSTREAM_TIMEOUT_MS", "500"}, {"HTTP_UPSTREAM_CONNECT_TIMEOUT_MS", "200"},
+    {"REDIS_COMMAND_TIMEOUT_MS", "300"}, {"REDIS_CONNECT_TIMEOUT_MS", "200"},
+    {"ELECTION_PROBE_INTERVAL_MS", "100"}, {"LIMITS_MAX_VALUE_BYTES", "1024"}};
+
+std::string key(int i) { return "key-" + std::to_string(i); }
+
+// Writes keys [from, to) through the LB; returns how many were acknowledged.
+int write_keys(const LocalSystem& system, int from, int to) {
+    int acknowledged = 0;
+    for (int i = from; i < to; ++i) acknowledged += system.set(key(i), "value-" + std::to_string(i)) ? 1 : 0;
+    return acknowledged;
+}
+
+// Keys in [from, to) that do not read back with their value.
+std::vector<int> missing_keys(const LocalSystem& system, int from, int to) {
+    std::vector<int> missing;
+    for (int i = from; i < to; ++i) {
+        if (system.get(key(i)) != "value-" + std::to_string(i)) missing.push_back(i);
+    }
+    return missing;
+}
+
+class LbTest : public ::testing::Test {
+protected:
+    void start(int clusters, std::map<std::string, std::string> env = fast_env) {
+        system_ = std::make_unique<LocalSystem>(clusters, std::move(env));
+        ASSERT_TRUE(system_->wait_ready(clusters)) << system_->logs();
+    }
+    std::unique_ptr<LocalSystem> system_;
+};
+
+TEST_F(LbTest, ServesTheApiAndItsErrors) {
+    start(3);
+    // Ready means forwarding; the followers' first sync may still be running.
+    ASSERT_TRUE(wait_until([&] { return system_->status()["followers"].GetInt() == 2; }, 5000ms)) << system_->logs();
+    auto http = system_->client();
+    ASSERT_TRUE(system_->set("user:1", "Ada"));
+    EXPECT_EQ(system_->get("user%3A1"), "Ada");
+    auto stored = http.Post("/set", R"({"key":"k","value":"v"})", "application/json");
+    EXPECT_EQ(stored->get_header_value("X-Replication"), "synced");
+    auto listed = http.Get("/list-keys?pattern=user%3A*");
+    ASSERT_TRUE(listed);
+    EXPECT_EQ(listed->body, R"({"keys":["user:1"],"cursor":"0"})");
+    EXPECT_EQ(http.Delete("/delete/user%3A1")->status, 200);
+    EXPECT_EQ(http.Get("/get/user%3A1")->status, 404);
+    EXPECT_EQ(http.Post("/set", "{bad", "application/json")->status, 400);
+    EXPECT_EQ(http.Post("/set", R"({"key":"k","value":")" + std::string(2000, 'v') + "\"}", "application/json")->status,
+              413);
+    auto not_allowed = http.Put("/get/k", "", "application/json");
+    EXPECT_EQ(not_allowed->status, 405);
+    EXPECT_EQ(not_allowed->get_header_value("Allow"), "GET");
+    EXPECT_EQ(http.Get("/nowhere")->status, 404);
+    EXPECT_EQ(http.Get("/lb/healthz")->status, 200);
+    auto metrics = http.Get("/lb/metrics");
+    EXPECT_NE(metrics->body.find(R"(lb_requests_total{route="set",status="200"})"), std::string::npos);
+    EXPECT_NE(metrics->body.find("lb_upstream_latency_seconds_bucket"), std::string::npos);
+    EXPECT_NE(metrics->body.find(R"(lb_elections_total{reason="initial"} 1)"), std::string::npos);
+    auto status = system_->status();
+    EXPECT_EQ(status["leader"].GetInt(), 0);
+    EXPECT_EQ(status["followers"].GetInt(), 2);
+    EXPECT_EQ(status["clusters"].GetArray().Size(), 3u);
+}
+
+TEST_F(LbTest, NoClientRequestFailsWhenAFollowerClusterDies) {
+    start(3);
+    ASSERT_EQ(write_keys(*system_, 0, 30), 30);
+    const int follower = system_->leader() == 2 ? 1 : 2;
+    system_->kill_cluster(follower);
+    // Right after the kill the LB still counts the dead slave as ready: retries must hide it.
+    int failed = 0;
+    for (int round = 0; round < 30; ++round) {
+        failed += system_->set(key(100 + round), "value-" + std::to_string(100 + round)) ? 0 : 1;
+        failed += system_->get(key(round)) ? 0 : 1;
+    }
+    EXPECT_EQ(failed, 0) << system_->logs();
+    EXPECT_TRUE(system_->wait_ready(2)) << system_->logs();
+    EXPECT_TRUE(system_->client().Get("/lb/healthz"));
+}
+
+TEST_F(LbTest, LeaderRedisDeathElectsANewLeaderAndLosesNoAcknowledgedWrite) {
+    start(3);
+    ASSERT_EQ(write_keys(*system_, 0, 50), 50);
+    const int old_leader = system_->leader();
+    const long long old_term = system_->term();
+    system_->redis(old_leader).kill();
+    const auto killed = std::chrono::steady_clock::now();
+    ASSERT_TRUE(wait_until([&] { return system_->set("after", "failover"); }, 5000ms)) << system_->logs();
+    const auto failover = std::chrono::steady_clock::now() - killed;
+    EXPECT_LT(failover, 1500ms);
+    EXPECT_NE(system_->leader(), old_leader);
+    EXPECT_GT(system_->term(), old_term);
+    EXPECT_EQ(missing_keys(*system_, 0, 50), std::vector<int>{});
+    auto status = system_->status();
+    EXPECT_STREQ(status["last_election"]["reason"].GetString(), "leader-failed");
+
+    // The old leader's Redis comes back empty: it must rejoin as a follower, never lead with no data.
+    system_->redis(old_leader).start();
+    EXPECT_TRUE(wait_until([&] {
+        for (const auto& cluster : system_->status()["clusters"].GetArray()) {
+            if (cluster["index"].GetInt() == old_leader && cluster.HasMember("redis_role")) {
+                return std::string(cluster["redis_role"].GetString()) == "replica";
+            }
+        }
+        return false;
+    }, 5000ms)) << system_->logs();
+    EXPECT_EQ(missing_keys(*system_, 0, 50), std::vector<int>{});
+}
+
+TEST_F(LbTest, ABlackHoledSlaveCostsAtMostTheTimeout) {
+    start(3);
+    ASSERT_EQ(write_keys(*system_, 0, 5), 5);
+    system_->slave(1).signal(SIGSTOP);
+    std::chrono::steady_clock::duration slowest{};
+    int failed = 0;
+    for (int i = 0; i < 12; ++i) {
+        const auto started = std::chrono::steady_clock::now();
+        failed += system_->get(key(i % 5)) ? 0 : 1;
+        slowest = std::max(slowest, std::chrono::steady_clock::now() - started);
+    }
+    system_->slave(1).signal(SIGCONT);
+    EXPECT_EQ(failed, 0);
+    EXPECT_LT(slowest, 500ms + 400ms);  // one upstream timeout, then another slave answers
+    EXPECT_TRUE(system_->wait_ready(3));
+}
+
+TEST_F(LbTest, RestartedLbRecoversLeaderAndTermWithoutAnElection) {
+    start(3);
+    system_->redis(0).kill();  // move the leader off the default so recovery cannot guess it
+    ASSERT_TRUE(wait_until([&] { return system_->term() == 2; }, 5000ms)) << system_->logs();
+    ASSERT_TRUE(system_->set("before", "restart"));
+    const int leader = system_->leader();
+    system_->redis(0).start();
+    ASSERT_TRUE(system_->wait_ready(3));
+
+    system_->stop_lb();
+    system_->start_lb(3);
+    ASSERT_TRUE(system_->wait_ready(3)) << system_->logs();
+    auto status = system_->status();
+    EXPECT_EQ(status["term"].GetInt64(), 2);
+    EXPECT_EQ(status["leader"].GetInt(), leader);
+    EXPECT_EQ(status["elections"].GetInt64(), 0);
+    EXPECT_EQ(system_->get("before"), "restart");
+}
+
+TEST_F(LbTest, RescalesInPlaceWithoutLosingWrites) {
+    start(3);
+    ASSERT_EQ(write_keys(*system_, 0, 40), 40);
+    system_->start_cluster(3);
+    system_->start_cluster(4);
+    ASSERT_EQ(system_->client().Put("/lb/size", R"({"size":5})", "application/json")->status, 202);
+    ASSERT_TRUE(system_->wait_ready(5)) << system_->logs();
+    ASSERT_EQ(write_keys(*system_, 40, 80), 40);
+
+    ASSERT_EQ(system_->client().Put("/lb/size", R"({"size":2})", "application/json")->status, 202);
+    ASSERT_TRUE(wait_until([&] { return system_->drained() == std::vector<int>{2, 3, 4}; }, 5000ms)) << system_->logs();
+    for (int index : {2, 3, 4}) system_->kill_cluster(index);
+    ASSERT_TRUE(system_->wait_ready(2)) << system_->logs();
+    EXPECT_EQ(missing_keys(*system_, 0, 80), std::vector<int>{});
+    EXPECT_EQ(system_->client().Put("/lb/size", R"({"size":0})", "application/json")->status, 400);
+}
+
+TEST_F(LbTest, ScalingDownMovesTheLeaderBeforeItsClusterLeaves) {
+    start(2);
+    system_->redis(0).kill();
+    ASSERT_TRUE(wait_until([&] { return system_->leader() == 1; }, 5000ms)) << system_->logs();
+    system_->redis(0).start();  // back as a follower of cluster 1
+    ASSERT_TRUE(wait_until([&] {
+        auto status = system_->status();
+        return status.HasMember("followers") && status["followers"].GetInt() == 1;
+    }, 5000ms)) << system_->logs();
+    ASSERT_EQ(write_keys(*system_, 0, 30), 30);
+    const long long term = system_->term();
+
+    ASSERT_EQ(system_->client().Put("/lb/size", R"({"size":1})", "application/json")->status, 202);
+    ASSERT_TRUE(wait_until([&] { return system_->drained() == std::vector<int>{1}; }, 5000ms)) << system_->logs();
+    EXPECT_EQ(system_->leader(), 0);  // drained means the leadership has left cluster 1
+    EXPECT_GT(system_->term(), term);
+    system_->kill_cluster(1);
+    ASSERT_TRUE(system_->wait_ready(1)) << system_->logs();
+    EXPECT_EQ(missing_keys(*system_, 0, 30), std::vector<int>{});
+}
+
+TEST_F(LbTest, NoReadyClusterAnswers503WithRetryAfter) {
+    start(1);
+    system_->kill_cluster(0);
+    ASSERT_TRUE(wait_until([&] {
+        auto answer = system_->client().Get("/get/k");
+        return answer && answer->status == 503;
+    }, 5000ms));
+    auto answer = system_->client().Get("/get/k");
+    EXPECT_EQ(answer->get_header_value("Retry-After"), "1");
+    EXPECT_EQ(answer->body.rfind(R"({"error":)", 0), 0u);
+    EXPECT_EQ(system_->client().Get("/lb/healthz")->status, 200);
+}
+
+}  // namespace
+}  // namespace cdb::test

@@ -1,0 +1,53 @@
+#pragma once
+// The whole system as local processes for tests: N redis-server, N slave and one lb on free
+// loopback ports, each owned by the fixture and killed when it goes away.
+#include <httplib.h>
+#include <rapidjson/document.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test_processes.h"
+
+namespace cdb::test {
+
+class LocalSystem {
+public:
+    // `env` is added to every service's environment (timeouts, replication mode...).
+    LocalSystem(int clusters, std::map<std::string, std::string> env = {});
+
+    void start_cluster(int index);   // its Redis and slave
+    void kill_cluster(int index);    // SIGKILL both, like a crashed machine
+    void start_lb(int size);
+    void stop_lb();                  // SIGTERM, waits for the exit
+
+    RedisServer& redis(int index) { return *redis_.at(index); }
+    ChildProcess& slave(int index) { return *slaves_.at(index); }
+    ChildProcess& lb() { return *lb_; }
+
+    httplib::Client client() const;  // to the LB, with bounded timeouts
+    // /lb/status parsed; an empty object when the LB does not answer.
+    rapidjson::Document status() const;
+    int leader() const;
+    long long term() const;
+    std::vector<int> ready() const;
+    std::vector<int> drained() const;
+    // Waits until the LB forwards to exactly `clusters` and has a leader.
+    bool wait_ready(int clusters, std::chrono::milliseconds timeout = 15000ms) const;
+    bool set(const std::string& key, const std::string& value) const;
+    std::optional<std::string> get(const std::string& key) const;  // nullopt unless 200
+    std::string logs() const;  // the LB's log, for failure messages
+
+private:
+    std::map<std::string, std::string> service_env(int size) const;
+
+    int base_;
+    std::map<std::string, std::string> env_;
+    std::map<int, std::unique_ptr<RedisServer>> redis_;
+    std::map<int, std::unique_ptr<ChildProcess>> slaves_;
+    std::unique_ptr<ChildProcess> lb_;
+};
+
+}  // namespace cdb::test
