@@ -61,8 +61,10 @@ start_cluster() {  # index
     # Its own directory, emptied: a replica saves the RDB it receives, and a Redis that restarts
     # must not serve that stale copy (the LB resyncs it from the leader).
     rm -rf "$run_dir/redis-$i" && mkdir -p "$run_dir/redis-$i"
+    # A replica of nowhere until the LB promotes or repoints it: an empty Redis must never be the
+    # master its peers resync from (docs/ELECTION.md).
     redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir/redis-$i" --save '' --appendonly no \
-      --repl-diskless-sync-delay 0 --daemonize no >"$run_dir/redis-$i.log" 2>&1 &
+      --repl-diskless-sync-delay 0 --replicaof 127.0.0.1 1 --daemonize no >"$run_dir/redis-$i.log" 2>&1 &
     echo $! >"$run_dir/redis-$i.pid"
   }
   pid_alive "$run_dir/slave-$i.pid" || {

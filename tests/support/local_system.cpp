@@ -36,7 +36,7 @@ std::map<std::string, std::string> LocalSystem::service_env(int size) const {
 }
 
 void LocalSystem::start_cluster(int index) {
-    redis_[index] = std::make_unique<RedisServer>(base_ + max_test_clusters + index);
+    redis_[index] = std::make_unique<RedisServer>(base_ + max_test_clusters + index, RedisStart::replica_of_nowhere);
     auto env = service_env(static_cast<int>(redis_.size()));
     env["CLUSTER_INDEX"] = std::to_string(index);
     slaves_[index] = std::make_unique<ChildProcess>("slave-" + std::to_string(index),

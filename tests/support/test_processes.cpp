@@ -117,7 +117,7 @@ std::string ChildProcess::log() const {
     return text.str();
 }
 
-RedisServer::RedisServer(int port) : port_(port) {
+RedisServer::RedisServer(int port, RedisStart how) : port_(port), how_(how) {
     char dir_template[] = "/tmp/cdb-redis-XXXXXX";
     if (::mkdtemp(dir_template) == nullptr) throw std::runtime_error("cannot create a Redis data directory");
     data_dir_ = dir_template;
@@ -132,13 +132,12 @@ RedisServer::~RedisServer() {
 void RedisServer::start() {
     // A restarted Redis starts empty, like a crashed machine's: what a replica saved is gone.
     std::filesystem::remove(data_dir_ + "/dump.rdb");
-    process_ = std::make_unique<ChildProcess>(
-        "redis-" + std::to_string(port_),
-        std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                 "--dir", data_dir_, "--save", "",
-                                 "--appendonly", "no", "--daemonize", "no",
-                                 // A new follower syncs at once instead of after Redis's default 5 s.
-                                 "--repl-diskless-sync-delay", "0"});
+    std::vector<std::string> args{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                  "--dir", data_dir_, "--save", "", "--appendonly", "no", "--daemonize", "no",
+                                  // A new follower syncs at once instead of after Redis's default 5 s.
+                                  "--repl-diskless-sync-delay", "0"};
+    if (how_ == RedisStart::replica_of_nowhere) args.insert(args.end(), {"--replicaof", "127.0.0.1", "1"});
+    process_ = std::make_unique<ChildProcess>("redis-" + std::to_string(port_), args);
     const bool up = wait_until([&] { return command({"PING"}).is_status("PONG"); }, 5000ms);
     if (!up) throw std::runtime_error("redis-server on port " + std::to_string(port_) + " did not start: " + process_->log());
 }

@@ -45,9 +45,14 @@ private:
     std::optional<int> exit_status_;
 };
 
+// How the project starts every Redis it runs: a replica of nowhere, so that an empty, restarted
+// Redis can never be the source its peers copy from; only the LB promotes one (docs/ELECTION.md).
+// Tests of the slave alone, with no LB, use a plain master.
+enum class RedisStart { replica_of_nowhere, master };
+
 class RedisServer {
 public:
-    explicit RedisServer(int port);
+    RedisServer(int port, RedisStart how);
     ~RedisServer();
     void start();  // (re)starts on the same port and waits until it answers PING
     void kill();   // SIGKILL: like a crash
@@ -59,6 +64,7 @@ public:
 
 private:
     int port_;
+    RedisStart how_;
     std::string data_dir_;  // its own, always empty at start: a replica's RDB must never leak into another test
     std::unique_ptr<ChildProcess> process_;
 };

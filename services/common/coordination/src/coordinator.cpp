@@ -42,7 +42,9 @@ Decisions Coordinator::on_probe(const ClusterProbe& probe, Millis sent_at, Milli
         if (!membership_.contains(probe.index)) return;
         note_upstream(probe.index, membership_.record_probe(probe), event.decisions);
         if (probe.slave) election_.observe_slave_state(*probe.slave, membership_);
-        if (probe.index == election_.state().leader) election_.observe_leader_probe(probe.redis, now);
+        if (probe.index == election_.state().leader) {
+            election_.observe_leader_probe(probe.redis, sent_at > contact(probe.index).redis_ordered_at, now);
+        }
         event.probe = probe;
         event.probe_sent_at = sent_at;
     });

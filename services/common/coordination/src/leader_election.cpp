@@ -33,7 +33,7 @@ bool LeaderElection::finish_recovery(const Membership& membership) {
 // A failure is a probe interval of the leader (the time between two of its probes) in which its
 // probe failed or a slave reported it failing; a passing probe ends the streak. So a burst of
 // reports is one failure, yet a report still counts at once instead of waiting for the probe.
-void LeaderElection::observe_leader_probe(const std::optional<RedisInfo>& redis, Millis now) {
+void LeaderElection::observe_leader_probe(const std::optional<RedisInfo>& redis, bool after_orders, Millis now) {
     if (recovering_ || state_.term == 0) return;
     if (!redis) {
         if (!failure_in_interval_) count_failure(now);
@@ -44,10 +44,13 @@ void LeaderElection::observe_leader_probe(const std::optional<RedisInfo>& redis,
     failure_in_interval_ = false;
     // A master's offset only grows while it keeps its data. Less than before means its Redis
     // restarted empty; its replicas would copy the emptiness at their next sync, so in the modes
-    // that replicate it is replaced now. Mode none has no replicas to protect.
-    if (mode_ != ReplicationMode::none && redis->role == RedisRole::master && redis->offset < leader_offset_) {
-        leader_lost_data_ = true;
-    }
+    // that replicate it is replaced now. Every Redis starts as a replica of nowhere and only the
+    // LB points a Redis anywhere: a leader seen replicating nowhere has restarted, empty. (One
+    // seen replicating another cluster was repointed by hand: drift repair promotes it back.)
+    // Mode none has no replicas to protect.
+    const bool restarted = after_orders && redis->role == RedisRole::replica && redis->master == no_cluster;
+    const bool shrank = redis->role == RedisRole::master && redis->offset < leader_offset_;
+    if (mode_ != ReplicationMode::none && (restarted || shrank)) leader_lost_data_ = true;
     leader_offset_ = std::max(leader_offset_, redis->offset);
 }
 

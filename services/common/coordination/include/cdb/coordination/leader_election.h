@@ -54,7 +54,9 @@ public:
     bool finish_recovery(const Membership& membership);
 
     // The latest probe of the leader's Redis; each one closes a probe interval of the leader.
-    void observe_leader_probe(const std::optional<RedisInfo>& redis, Millis now);
+    // `after_orders`: the probe was sent after the LB's last REPLICAOF to that Redis, so its role
+    // shows the promotion.
+    void observe_leader_probe(const std::optional<RedisInfo>& redis, bool after_orders, Millis now);
     void observe_failure_report(std::int64_t term, Millis now);
 
     // Elects when an election is needed and a candidate exists; returns what it did.
