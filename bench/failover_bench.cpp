@@ -16,9 +16,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+struct Acknowledged {
+    std::string key;
+    Clock::time_point sent_at;
+    Clock::time_point acknowledged_at;
+};
+
 struct WriteLog {
     std::mutex mutex;
-    std::vector<std::pair<std::string, Clock::time_point>> acknowledged;
+    std::vector<Acknowledged> acknowledged;
     std::atomic<long> attempts{0};
 };
 
@@ -26,9 +32,10 @@ void write_steadily(const LocalSystem& system, WriteLog& log, const std::atomic<
     for (long i = 0; !stop; ++i) {
         const std::string key = "bench-" + std::to_string(i);
         ++log.attempts;
+        const auto sent_at = Clock::now();
         if (system.set(key, "v" + std::to_string(i))) {
             std::lock_guard<std::mutex> lock(log.mutex);
-            log.acknowledged.emplace_back(key, Clock::now());
+            log.acknowledged.push_back({key, sent_at, Clock::now()});
         }
     }
 }
@@ -67,27 +74,29 @@ int main(int argc, char** argv) {
         const int leader = system.leader();
         const auto killed_at = Clock::now();
         system.redis(leader).kill();
+        // Failover ends with the first acknowledged write that was sent after the kill (one in
+        // flight at the kill proves nothing).
+        Clock::time_point recovered_at;
         const bool recovered = wait_until([&] {
             std::lock_guard<std::mutex> lock(log.mutex);
-            return !log.acknowledged.empty() && log.acknowledged.back().second > killed_at;
+            if (log.acknowledged.empty() || log.acknowledged.back().sent_at <= killed_at) return false;
+            recovered_at = std::find_if(log.acknowledged.begin(), log.acknowledged.end(), [&](const Acknowledged& write) {
+                               return write.sent_at > killed_at;
+                           })->acknowledged_at;
+            return true;
         }, 10000ms);
         if (!recovered) {
             std::fprintf(stderr, "no acknowledged write within 10 s after kill %d\n", kill + 1);
             break;
         }
-        {
-            std::lock_guard<std::mutex> lock(log.mutex);
-            const auto first = std::find_if(log.acknowledged.begin(), log.acknowledged.end(),
-                                            [&](const auto& entry) { return entry.second > killed_at; });
-            failover_ms.push_back(std::chrono::duration<double, std::milli>(first->second - killed_at).count());
-        }
+        failover_ms.push_back(std::chrono::duration<double, std::milli>(recovered_at - killed_at).count());
         system.redis(leader).start();  // comes back empty and rejoins as a follower
     }
     stop = true;
     writer.join();
 
     long lost = 0;
-    for (const auto& [key, at] : log.acknowledged) {
+    for (const auto& [key, sent_at, acknowledged_at] : log.acknowledged) {
         const std::string expected = "v" + key.substr(key.find('-') + 1);
         if (system.get(key) != expected) ++lost;
     }
