@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -20,6 +21,7 @@ struct Acknowledged {
     std::string key;
     Clock::time_point sent_at;
     Clock::time_point acknowledged_at;
+    std::string replication;  // X-Replication: only "synced" writes are promised to survive a kill
 };
 
 struct WriteLog {
@@ -33,9 +35,11 @@ void write_steadily(const LocalSystem& system, WriteLog& log, const std::atomic<
         const std::string key = "bench-" + std::to_string(i);
         ++log.attempts;
         const auto sent_at = Clock::now();
-        if (system.set(key, "v" + std::to_string(i))) {
+        auto answer = system.client().Post(
+            "/set", R"({"key":")" + key + R"(","value":"v)" + std::to_string(i) + "\"}", "application/json");
+        if (answer && answer->status == 200) {
             std::lock_guard<std::mutex> lock(log.mutex);
-            log.acknowledged.push_back({key, sent_at, Clock::now()});
+            log.acknowledged.push_back({key, sent_at, Clock::now(), answer->get_header_value("X-Replication")});
         }
     }
 }
@@ -95,10 +99,11 @@ int main(int argc, char** argv) {
     stop = true;
     writer.join();
 
-    long lost = 0;
-    for (const auto& [key, sent_at, acknowledged_at] : log.acknowledged) {
-        const std::string expected = "v" + key.substr(key.find('-') + 1);
-        if (system.get(key) != expected) ++lost;
+    std::map<std::string, std::pair<long, long>> by_replication;  // X-Replication -> (acknowledged, lost)
+    for (const auto& write : log.acknowledged) {
+        auto& [acknowledged, lost] = by_replication[write.replication];
+        ++acknowledged;
+        if (system.get(write.key) != "v" + write.key.substr(write.key.find('-') + 1)) ++lost;
     }
     std::printf("failover: %d clusters, replication %s, %zu kills of the leader's Redis\n", clusters, mode.c_str(),
                 failover_ms.size());
@@ -108,7 +113,10 @@ int main(int argc, char** argv) {
                     percentile(failover_ms, 0), percentile(failover_ms, 0.5), mean, percentile(failover_ms, 0.9),
                     percentile(failover_ms, 1));
     }
-    std::printf("  writes attempted %ld, acknowledged %zu, acknowledged but lost %ld\n", log.attempts.load(),
-                log.acknowledged.size(), lost);
+    std::printf("  writes attempted %ld, acknowledged %zu\n", log.attempts.load(), log.acknowledged.size());
+    for (const auto& [replication, counts] : by_replication) {
+        std::printf("  X-Replication %-8s acknowledged %5ld  lost %ld\n", replication.c_str(), counts.first,
+                    counts.second);
+    }
     return 0;
 }
