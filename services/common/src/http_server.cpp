@@ -104,13 +104,6 @@ public:
         send(request, writer, response);
     }
 
-    // Header or body timeout: a client that stalls gets 408 and loses the connection.
-    void onTimeout(const Http::Request&, Http::ResponseWriter writer) override {
-        writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-        writer.send(Http::Code::Request_Timeout, json_error("request not received in time"),
-                    MIME(Application, Json));
-    }
-
 private:
     static void send(const Http::Request& request, Http::ResponseWriter& writer, const HttpResponse& response) {
         const bool keep_alive = client_wants_keep_alive(request);
