@@ -19,8 +19,10 @@ ClusterProber::ClusterProber(const DeploymentConfig& config, const ClusterAddres
       redis_timeouts_{std::chrono::milliseconds(config.redis.connect_timeout_ms),
                       std::chrono::milliseconds(config.redis.command_timeout_ms)},
       http_connect_timeout_(config.http.upstream_connect_timeout_ms),
-      // A probe must end before the next round starts.
-      http_timeout_(std::max(config.election.probe_interval_ms, 100)),
+      // Rounds wait for their slowest probe, so a black-holed slave delays failure detection by
+      // this much per round; but a loaded slave must still get its answer in (measured: at 100 ms a
+      // busy 2-core machine kept a healthy slave out of forwarding for good).
+      http_timeout_(std::min(config.http.upstream_timeout_ms, std::max(2 * config.election.probe_interval_ms, 300))),
       max_index_(max_clusters) {}
 
 ClusterProber::~ClusterProber() = default;

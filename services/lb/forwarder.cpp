@@ -85,6 +85,14 @@ HttpResponse Forwarder::forward(const HttpRequest& request) {
             last_problem = "slave-" + std::to_string(index) + " follows a newer leader term";
             continue;
         }
+        if (result->status == 503 && result->has_header("X-Retry-Elsewhere")) {
+            // The slave is stopping and touched nothing: any request, a write too, may go elsewhere.
+            // Counted as a failed forward, so the slave is ejected before it closes its sockets.
+            reports_.push(ForwardFailure{index});
+            metrics_.add("upstream_attempts_total", label("outcome", "stopping"));
+            last_problem = "slave-" + std::to_string(index) + " is stopping";
+            continue;
+        }
         if (result->status == 503 && result->has_header("X-Leader-Failure")) {
             reports_.push(coordination::LeaderFailureReport{index, view->state.term});
         }

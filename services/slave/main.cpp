@@ -49,7 +49,13 @@ int main(int argc, char** argv) {
     spec.start = [](const cdb::DeploymentConfig& config) -> std::function<void()> {
         auto service = std::make_shared<SlaveService>(config);
         service->server->start();
-        return [service] { service->server->stop(); };
+        return [service] {
+            service->cache.stop_accepting();
+            // 200 ms without a request: the LB has ejected this slave. At most 1 s, well within the
+            // 2 s stop budget.
+            service->cache.wait_quiet(std::chrono::milliseconds(200), std::chrono::milliseconds(1000));
+            service->server->stop();
+        };
     };
     return cdb::run_service(spec, argc, argv);
 }

@@ -1,6 +1,7 @@
 // The whole system as local processes: the LB in front of real slaves and real redis-server.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <thread>
 
@@ -43,7 +44,7 @@ protected:
 };
 
 TEST_F(LbTest, ServesTheApiAndItsErrors) {
-    start(3);
+    ASSERT_NO_FATAL_FAILURE(start(3));
     // Ready means forwarding; the followers' first sync may still be running.
     ASSERT_TRUE(wait_until([&] { return system_->status()["followers"].GetInt() == 2; }, 5000ms)) << system_->logs();
     auto http = system_->client();
@@ -77,7 +78,7 @@ TEST_F(LbTest, ServesTheApiAndItsErrors) {
 }
 
 TEST_F(LbTest, NoClientRequestFailsWhenAFollowerClusterDies) {
-    start(3);
+    ASSERT_NO_FATAL_FAILURE(start(3));
     ASSERT_EQ(write_keys(*system_, 0, 30), 30);
     const int follower = system_->leader() == 2 ? 1 : 2;
     system_->kill_cluster(follower);
@@ -92,8 +93,29 @@ TEST_F(LbTest, NoClientRequestFailsWhenAFollowerClusterDies) {
     EXPECT_TRUE(system_->client().Get("/lb/healthz"));
 }
 
+TEST_F(LbTest, NoClientRequestFailsWhenASlaveIsStopped) {
+    ASSERT_NO_FATAL_FAILURE(start(3));
+    std::atomic<int> failed{0};
+    std::atomic<bool> done{false};
+    std::vector<std::thread> clients;  // enough of them that some request is always in flight
+    for (int client = 0; client < 8; ++client) {
+        clients.emplace_back([&, client] {
+            for (int i = 0; !done; ++i) {
+                const std::string name = key(client * 100000 + i);
+                failed += system_->set(name, "v") && system_->get(name) ? 0 : 1;
+            }
+        });
+    }
+    std::this_thread::sleep_for(300ms);  // traffic is flowing
+    EXPECT_EQ(system_->slave(1).stop(2000ms), 0);  // SIGTERM under traffic: it drains, then exits
+    ASSERT_TRUE(system_->wait_ready(2)) << system_->logs();
+    done = true;
+    for (auto& client : clients) client.join();
+    EXPECT_EQ(failed, 0) << system_->logs();
+}
+
 TEST_F(LbTest, LeaderRedisDeathElectsANewLeaderAndLosesNoAcknowledgedWrite) {
-    start(3);
+    ASSERT_NO_FATAL_FAILURE(start(3));
     ASSERT_EQ(write_keys(*system_, 0, 50), 50);
     const int old_leader = system_->leader();
     const long long old_term = system_->term();
@@ -127,7 +149,7 @@ TEST_F(LbTest, LeaderRedisRestartingEmptyAtOnceLosesNothing) {
     for (const char* mode : {"sync", "async"}) {
         auto env = fast_env;
         env["REPLICATION_MODE"] = mode;
-        start(3, env);
+        ASSERT_NO_FATAL_FAILURE(start(3, env));
         ASSERT_TRUE(wait_until([&] { return system_->status()["followers"].GetInt() == 2; }, 5000ms));
         ASSERT_EQ(write_keys(*system_, 0, 40), 40);
         ASSERT_TRUE(wait_until([&] {  // async: let the followers catch up before the fault
@@ -152,7 +174,7 @@ TEST_F(LbTest, LeaderRedisRestartingEmptyAtOnceLosesNothing) {
 }
 
 TEST_F(LbTest, ABlackHoledSlaveCostsAtMostTheTimeout) {
-    start(3);
+    ASSERT_NO_FATAL_FAILURE(start(3));
     ASSERT_EQ(write_keys(*system_, 0, 5), 5);
     system_->slave(1).signal(SIGSTOP);
     std::chrono::steady_clock::duration slowest{};
@@ -169,7 +191,7 @@ TEST_F(LbTest, ABlackHoledSlaveCostsAtMostTheTimeout) {
 }
 
 TEST_F(LbTest, RestartedLbRecoversLeaderAndTermWithoutAnElection) {
-    start(3);
+    ASSERT_NO_FATAL_FAILURE(start(3));
     system_->redis(0).kill();  // move the leader off the default so recovery cannot guess it
     ASSERT_TRUE(wait_until([&] { return system_->term() == 2; }, 5000ms)) << system_->logs();
     ASSERT_TRUE(system_->set("before", "restart"));
@@ -188,7 +210,7 @@ TEST_F(LbTest, RestartedLbRecoversLeaderAndTermWithoutAnElection) {
 }
 
 TEST_F(LbTest, RescalesInPlaceWithoutLosingWrites) {
-    start(3);
+    ASSERT_NO_FATAL_FAILURE(start(3));
     ASSERT_EQ(write_keys(*system_, 0, 40), 40);
     system_->start_cluster(3);
     system_->start_cluster(4);
@@ -205,7 +227,7 @@ TEST_F(LbTest, RescalesInPlaceWithoutLosingWrites) {
 }
 
 TEST_F(LbTest, ScalingDownMovesTheLeaderBeforeItsClusterLeaves) {
-    start(2);
+    ASSERT_NO_FATAL_FAILURE(start(2));
     system_->redis(0).kill();
     ASSERT_TRUE(wait_until([&] { return system_->leader() == 1; }, 5000ms)) << system_->logs();
     system_->redis(0).start();  // back as a follower of cluster 1
@@ -226,7 +248,7 @@ TEST_F(LbTest, ScalingDownMovesTheLeaderBeforeItsClusterLeaves) {
 }
 
 TEST_F(LbTest, NoReadyClusterAnswers503WithRetryAfter) {
-    start(1);
+    ASSERT_NO_FATAL_FAILURE(start(1));
     system_->kill_cluster(0);
     ASSERT_TRUE(wait_until([&] {
         auto answer = system_->client().Get("/get/k");

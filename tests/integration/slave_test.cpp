@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <thread>
 
 #include "test_processes.h"
 
@@ -332,6 +333,28 @@ TEST_F(SlaveTest, MetricsAreInPrometheusFormat) {
     EXPECT_NE(metrics->body.find("# TYPE slave_requests_total counter"), std::string::npos);
     EXPECT_NE(metrics->body.find(R"(slave_requests_total{route="get",status="404"} 1)"), std::string::npos);
     EXPECT_NE(metrics->body.find("slave_term 4"), std::string::npos);
+}
+
+TEST_F(SlaveTest, StoppingFinishesRunningRequestsAndTurnsNewOnesAway) {
+    start_slave();
+    announce(1, 0);
+    ASSERT_EQ(client().Get("/readyz")->status, 200);
+    redis_a_->pause();  // a request now runs for the whole command timeout
+    std::optional<httplib::Result> running;
+    std::thread request([&] { running.emplace(client().Get("/get/k")); });
+    std::this_thread::sleep_for(100ms);  // no observable sign that it arrived: give it time to
+    slave_->signal(SIGTERM);
+    std::this_thread::sleep_for(50ms);
+    auto turned_away = client().Get("/get/k");
+    request.join();
+    redis_a_->resume();
+    ASSERT_TRUE(running && *running);  // answered, not cut off
+    EXPECT_EQ((*running)->status, 503);
+    EXPECT_EQ((*running)->get_header_value("X-Leader-Failure"), "1");
+    ASSERT_TRUE(turned_away);
+    EXPECT_EQ(turned_away->status, 503);
+    EXPECT_EQ(turned_away->get_header_value("X-Retry-Elsewhere"), "stopping");
+    EXPECT_EQ(slave_->wait_exit(2000ms), 0);
 }
 
 TEST_F(SlaveTest, StopsCleanlyOnSigterm) {

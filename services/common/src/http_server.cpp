@@ -106,7 +106,7 @@ public:
 
 private:
     static void send(const Http::Request& request, Http::ResponseWriter& writer, const HttpResponse& response) {
-        const bool keep_alive = client_wants_keep_alive(request);
+        const bool keep_alive = client_wants_keep_alive(request) && !response.close_connection;
         writer.headers().remove<Http::Header::Connection>();
         writer.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
                                                                   : Http::ConnectionControl::Close);

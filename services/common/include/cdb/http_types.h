@@ -28,6 +28,7 @@ struct HttpResponse {
     std::string body;
     std::string content_type = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
+    bool close_connection = false;  // close after this response even when the client wants keep-alive
 
     HttpResponse& with_header(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));
