@@ -3,8 +3,10 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 SCALE ?= 3
 JOBS ?= $(shell nproc)
+# PORT=P: the local port of the load balancer for launch and kind-up (default 8080).
+PORT ?=
 
-.PHONY: all deps build test clean launch
+.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e
 
 all: build
 
@@ -23,6 +25,33 @@ test: build
 clean:
 	rm -rf $(BUILD_DIR)
 
+# Docker targets. None of them is needed by `make test`.
+images:
+	@docker/build-images.sh
+
 launch:
-	@echo "make launch is not available yet: it comes with the load balancer and container issues." >&2
-	@exit 1
+	@./launch-env $(SCALE) $(if $(PORT),--port $(PORT))
+
+down:
+	@./launch-env down
+
+status:
+	@./launch-env status
+
+# The Compose file and the Kubernetes manifests for SCALE clusters, into .run/generated/ (the
+# checked-in compose/ and k8s/ files are for N=3: generator/regenerate.sh rewrites them).
+generate:
+	@mkdir -p .run/generated
+	generator/generate --target compose --replicas $(SCALE) --output .run/generated/docker-compose.yml
+	generator/generate --target kind --replicas $(SCALE) --output .run/generated/consult-db.yaml
+
+kind-up:
+	@scripts/kind-env.sh up $(SCALE) $(PORT)
+
+kind-down:
+	@scripts/kind-env.sh down
+
+# The end-to-end test of the Compose mode (.ci/run runs it after make test).
+e2e:
+	@docker/build-images.sh
+	timeout -k 30 900 tests/e2e/compose_e2e.sh

@@ -211,9 +211,14 @@ YAML::Node redis_container(const Deployment& deployment) {
     YAML::Node entry = container(deployment, "redis", "slave", "/usr/bin/redis-server");
     // No persistence: a cluster's data lives in memory and is protected by replication. --dir is the
     // writable emptyDir where a replica stores the leader's snapshot during a full resync.
+    // --repl-diskless-sync-delay 0: a new follower syncs at once (Redis 7 waits 5 s by default), which
+    // a failover's catch-up and a scale-up wait for. --replicaof 127.0.0.1 1, a master that never
+    // exists: a restarted, empty Redis must never be a master its peers resync from; only the LB
+    // promotes one (docs/ELECTION.md). The same flags as cluster-run on Compose.
     entry["args"] = argv({"--port", std::to_string(values.integer("config.redis.port")), "--dir", "/data", "--save", "",
-                          "--appendonly", "no", "--maxmemory", values.string("redis.maxmemory"),
-                          "--maxmemory-policy", "noeviction", "--protected-mode", "no"});
+                          "--appendonly", "no", "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", "1",
+                          "--maxmemory", values.string("redis.maxmemory"), "--maxmemory-policy", "noeviction",
+                          "--protected-mode", "no"});
     entry["ports"].push_back(container_port("redis", values.integer("config.redis.port")));
     add_probes(entry, deployment, tcp_socket("redis"), tcp_socket("redis"));
     entry["volumeMounts"].push_back(volume_mount("redis-data", "/data", false));

@@ -13,13 +13,13 @@ action=$1
 lb_port=${2:-}
 
 die() { echo "launch-env: $*" >&2; exit 1; }
+# shellcheck source=scripts/lb-client.sh
+source "$repo/scripts/lb-client.sh"
 
 # A process that exited but is not reaped yet (its parent, this script, is gone) is a zombie: dead.
 process_alive() { [[ -r /proc/$1/stat ]] && [[ $(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) != Z ]]; }
 pid_alive() { [[ -f $1 ]] && process_alive "$(cat "$1")"; }
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-lb_url() { echo "http://127.0.0.1:$(cat "$run_dir/lb_port")"; }
-lb_status() { curl -sf --max-time 2 "$(lb_url)/lb/status" || true; }
+use_lb_port() { LB_URL="http://127.0.0.1:$(cat "$run_dir/lb_port")"; }
 
 stop_pid_file() {  # SIGTERM, then SIGKILL after 3 s; only processes this script started
   local file=$1 pid
@@ -50,9 +50,9 @@ ensure_binaries() {
 }
 
 common_env() {
-  export CLUSTER_HOST_TEMPLATE=127.0.0.1 CLUSTER_PORT_STEP=1
-  export SLAVE_PORT=$(cat "$run_dir/slave_base") REDIS_PORT=$(cat "$run_dir/redis_base")
-  export LB_PORT=$(cat "$run_dir/lb_port") LB_BIND=127.0.0.1 SLAVE_BIND=127.0.0.1
+  export CLUSTER_HOST_TEMPLATE=127.0.0.1 CLUSTER_PORT_STEP=1 LB_BIND=127.0.0.1 SLAVE_BIND=127.0.0.1
+  SLAVE_PORT=$(cat "$run_dir/slave_base"); REDIS_PORT=$(cat "$run_dir/redis_base"); LB_PORT=$(cat "$run_dir/lb_port")
+  export SLAVE_PORT REDIS_PORT LB_PORT
 }
 
 start_cluster() {  # index
@@ -82,32 +82,7 @@ start_lb() {
   echo $! >"$run_dir/lb.pid"
 }
 
-ready_count() { lb_status | sed -n 's/.*"ready":\[\([0-9,]*\)\].*/\1/p' | tr ',' '\n' | grep -c . || true; }
-current_term() { lb_status | sed -n 's/^{"term":\([0-9]*\).*/\1/p'; }
-
-wait_ready() {  # until the LB reports $1 ready clusters and a leader
-  local want=$1 deadline=$(( $(date +%s) + ready_timeout_s )) ready term
-  while true; do
-    ready=$(ready_count); term=$(current_term)
-    printf '\r  %s/%s clusters ready, leader term %s   ' "${ready:-0}" "$want" "${term:-none}"
-    if [[ ${ready:-0} -eq $want && ${term:-0} -gt 0 ]]; then echo; return 0; fi
-    if (( $(date +%s) >= deadline )); then
-      echo; die "not ready after ${ready_timeout_s}s; logs in $run_dir"
-    fi
-    sleep 0.2
-  done
-}
-
-wait_drained() {  # until every index in [$1, $2) is reported drained (the leader moved off them)
-  local from=$1 to=$2 deadline=$(( $(date +%s) + ready_timeout_s )) i drained
-  while true; do
-    drained=$(lb_status | sed -n 's/.*"drained":\[\([0-9,]*\)\].*/,\1,/p')
-    for (( i = from; i < to; i++ )); do [[ $drained == *",$i,"* ]] || break; done
-    (( i == to )) && return 0
-    (( $(date +%s) >= deadline )) && die "clusters $from..$(( to - 1 )) not drained after ${ready_timeout_s}s"
-    sleep 0.2
-  done
-}
+ready_or_die() { wait_ready "$1" "$ready_timeout_s" || die "not ready after ${ready_timeout_s}s; logs in $run_dir"; }
 
 local_up() {
   local size=$1
@@ -126,12 +101,13 @@ local_up() {
   local port=${lb_port:-8080}
   port_busy "$port" && die "port $port is in use; choose another with --port P"
   echo "$port" >"$run_dir/lb_port"
+  use_lb_port
   echo "$size" >"$run_dir/size"
   echo "Starting $size clusters and the load balancer on 127.0.0.1..."
   for (( i = 0; i < size; i++ )); do start_cluster "$i"; done
   start_lb
-  wait_ready "$size"
-  print_next_steps
+  ready_or_die "$size"
+  print_ready "Topology: ./launch-env status --local    Stop: ./launch-env down --local"
 }
 
 local_rescale() {
@@ -141,32 +117,19 @@ local_rescale() {
   if (( size > old )); then
     echo "$size" >"$run_dir/size"
     for (( i = old; i < size; i++ )); do start_cluster "$i"; done
-    curl -sf -X PUT "$(lb_url)/lb/size" -d "{\"size\":$size}" >/dev/null
+    set_lb_size "$size" "$ready_timeout_s" || die "the load balancer does not answer"
   elif (( size < old )); then
-    curl -sf -X PUT "$(lb_url)/lb/size" -d "{\"size\":$size}" >/dev/null
-    wait_drained "$size" "$old"  # the leader is never removed before it has moved
+    set_lb_size "$size" "$ready_timeout_s" || die "the load balancer does not answer"
+    # The leader is never removed before it has moved off the clusters that leave.
+    wait_drained "$size" "$old" "$ready_timeout_s" || die "clusters $size..$(( old - 1 )) were not drained in time"
     for (( i = size; i < old; i++ )); do stop_cluster "$i"; done
     echo "$size" >"$run_dir/size"
   fi
-  wait_ready "$size"
-}
-
-print_next_steps() {
-  local url; url=$(lb_url)
-  cat <<EOT
-Ready: $url
-  curl -s -X POST $url/set -H 'Content-Type: application/json' -d '{"key":"hello","value":"world"}'
-  curl -s $url/get/hello
-  curl -s '$url/list-keys?pattern=*'
-Topology: ./launch-env status --local    Stop: ./launch-env down --local
-EOT
+  ready_or_die "$size"
 }
 
 local_status() {
-  [[ -f $run_dir/lb_port ]] || die "nothing is running (no $run_dir)"
-  local status; status=$(lb_status)
-  [[ -n $status ]] || die "the load balancer at $(lb_url) does not answer"
-  if command -v python3 >/dev/null; then python3 -m json.tool <<<"$status"; else echo "$status"; fi
+  print_status || die "the load balancer at $LB_URL does not answer"
 }
 
 local_down() {
@@ -176,6 +139,12 @@ local_down() {
   rm -rf "$run_dir"
   echo "Stopped."
 }
+
+if [[ -f $run_dir/lb_port ]]; then
+  use_lb_port
+elif [[ $action == status ]]; then
+  die "nothing is running (no $run_dir)"
+fi
 
 case "$action" in
   down) local_down ;;

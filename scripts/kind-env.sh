@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Kubernetes mode on kind (make kind-up SCALE=N [PORT=P], make kind-down):
+#   kind-env.sh up N [LOCAL_PORT]   create the kind cluster when absent, load both images, deploy N
+#                                   clusters, wait for the rollout, port-forward svc/lb to 127.0.0.1,
+#                                   smoke request. On a running deployment it rescales in place.
+#   kind-env.sh down                stop the port-forward and delete the kind cluster
+# Needs kind, kubectl and Docker. The kind cluster is the one of k8s/kind-cluster.yaml (consult-db).
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+run_dir=$repo/.run/kind
+cluster=consult-db          # the name in k8s/kind-cluster.yaml
+namespace=consult-db        # kind.namespace of generator/values.yaml
+images=(consult-db-slave:latest consult-db-lb:latest)
+rollout_timeout=${ROLLOUT_TIMEOUT:-300s}
+ready_timeout_s=${READY_TIMEOUT_S:-120}
+max_clusters=256
+
+die() { echo "kind-env: $*" >&2; exit 1; }
+# shellcheck source=scripts/lb-client.sh
+source "$repo/scripts/lb-client.sh"
+
+for tool in kind kubectl; do
+  command -v "$tool" >/dev/null ||
+    die "'$tool' is not installed; see https://kind.sigs.k8s.io/docs/user/quick-start/#installation and https://kubernetes.io/docs/tasks/tools/"
+done
+kube() { kubectl --context "kind-$cluster" --namespace "$namespace" "$@"; }
+cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$cluster"; }
+replicas() { kube get statefulset slave -o jsonpath='{.spec.replicas}' 2>/dev/null || true; }
+
+stop_port_forward() {
+  local pid
+  pid=$(cat "$run_dir/port-forward.pid" 2>/dev/null) || return 0
+  # Only the kubectl this script started: the PID file could be stale after a reboot.
+  if [[ $(cat "/proc/$pid/comm" 2>/dev/null) == kubectl ]]; then
+    kill "$pid" 2>/dev/null || true
+    # Until the port is free. It is a former run's child: once gone it may stay a zombie (state Z).
+    for _ in $(seq 20); do [[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) =~ ^[^Z]$ ]] || break; sleep 0.1; done
+  fi
+  rm -f "$run_dir/port-forward.pid"
+}
+
+start_port_forward() {  # port
+  stop_port_forward
+  port_busy "$1" && die "port $1 is in use (./launch-env down, or choose another: make kind-up PORT=P)"
+  # kubectl itself, not the kube function: $! must be kubectl's PID, not a subshell's.
+  kubectl --context "kind-$cluster" --namespace "$namespace" port-forward svc/lb "$1:80" \
+    >"$run_dir/port-forward.log" 2>&1 &
+  echo $! >"$run_dir/port-forward.pid"
+  LB_URL=http://127.0.0.1:$1
+  echo "$1" >"$run_dir/lb_port"
+}
+
+rollout() {
+  if ! kube rollout status statefulset/slave --timeout="$rollout_timeout" ||
+     ! kube rollout status deployment/lb --timeout="$rollout_timeout"; then
+    kube get pods -o wide >&2
+    die "the rollout did not finish within $rollout_timeout"
+  fi
+}
+
+deploy() {  # size: the first deployment, from the generated manifests
+  "$repo/generator/generate" --target kind --replicas "$1" --output "$run_dir/consult-db.yaml"
+  kube apply -f "$run_dir/consult-db.yaml"
+}
+
+# On a running deployment only the StatefulSet's replica count changes: re-applying manifests with a
+# new cluster.size would change the ConfigMap's checksum and restart every pod. New pods join by
+# name; removed ones leave after the LB has moved the leader off them (the same order as Compose).
+rescale() {  # size old_size
+  local size=$1 old=$2
+  echo "Rescaling from $old to $size clusters..."
+  if (( size >= old )); then
+    kube scale statefulset slave --replicas="$size"
+    rollout
+    set_lb_size "$size" 30 || die "the load balancer does not accept PUT /lb/size"
+  else
+    set_lb_size "$size" 30 || die "the load balancer does not accept PUT /lb/size"
+    wait_drained "$size" "$old" "$ready_timeout_s" || die "clusters $size..$(( old - 1 )) not drained"
+    kube scale statefulset slave --replicas="$size"
+  fi
+}
+
+smoke_request() {
+  curl -sf --max-time 5 -X POST "$LB_URL/set" -H 'Content-Type: application/json' \
+      -d '{"key":"kind-smoke","value":"ok"}' >/dev/null &&
+    curl -sf --max-time 5 "$LB_URL/get/kind-smoke" | grep -q '"value":"ok"'
+}
+
+kind_up() {
+  local size=$1 port=${2:-8080} old
+  if [[ ! $size =~ ^[0-9]+$ ]] || (( size < 1 || size > max_clusters )); then
+    die "N must be between 1 and $max_clusters"
+  fi
+  mkdir -p "$run_dir"
+  "$repo/docker/build-images.sh"
+  if ! cluster_exists; then
+    echo "Creating the kind cluster '$cluster' (k8s/kind-cluster.yaml)..."
+    kind create cluster --config "$repo/k8s/kind-cluster.yaml" --wait 120s
+  fi
+  # kind nodes cannot pull local images: they are copied in (imagePullPolicy is IfNotPresent).
+  kind load docker-image "${images[@]}" --name "$cluster"
+  old=$(replicas)
+  if [[ -n $old ]]; then
+    start_port_forward "$port"
+    rescale "$size" "$old"
+  else
+    echo "Deploying $size clusters to namespace $namespace..."
+    deploy "$size"
+    rollout
+    start_port_forward "$port"
+  fi
+  wait_ready "$size" "$ready_timeout_s" ||
+    { kube get pods -o wide >&2; die "not ready after ${ready_timeout_s}s (port-forward log: $run_dir/port-forward.log)"; }
+  smoke_request || die "the smoke request (set, then get) through $LB_URL failed"
+  print_ready "Smoke request passed. Scale: kubectl -n $namespace scale statefulset slave --replicas=M (or make kind-up SCALE=M)    Stop: make kind-down"
+}
+
+kind_down() {
+  stop_port_forward
+  if cluster_exists; then kind delete cluster --name "$cluster"; else echo "No kind cluster '$cluster'."; fi
+  rm -rf "$run_dir"
+}
+
+case ${1:-} in
+  up) [[ $# -ge 2 ]] || die "usage: $0 up N [LOCAL_PORT]"; kind_up "$2" "${3:-}" ;;
+  down) kind_down ;;
+  *) die "usage: $0 up N [LOCAL_PORT] | down" ;;
+esac

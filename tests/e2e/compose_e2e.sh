@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# End-to-end test of the Docker Compose mode, run by .ci/run after `make test` (it needs a Docker
+# engine: scripts/ensure-docker.sh). It drives the real launcher (scripts/compose-env.sh, the Compose
+# mode of ./launch-env) on a project of its own (consult-db-e2e) and a free port, so that a system
+# the user launched is left alone:
+#   launch 3 clusters; set/get/list-keys/delete through the LB's published port; stop a non-leader
+#   cluster while requests run: none fails; stop the leader's cluster: a new leader with a higher
+#   term, writes resume, no acknowledged key is lost; rescale to 5: the new clusters serve; down:
+#   nothing of the project remains.
+# Prints "N passed, M failed" last and exits 1 on any failure. Every wait is bounded; the caller
+# bounds the whole run too (timeout). Cleans up on any exit, with the containers' logs on failure.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+export COMPOSE_PROJECT_NAME=${E2E_PROJECT:-consult-db-e2e}
+launcher=$repo/scripts/compose-env.sh
+project_filter=label=com.docker.compose.project=$COMPOSE_PROJECT_NAME
+# shellcheck source=scripts/lb-client.sh
+source "$repo/scripts/lb-client.sh"
+
+passed=0 failed=0
+work=$(mktemp -d)
+declare -A acked=()  # key -> value of every write the LB acknowledged
+
+pass() { passed=$(( passed + 1 )); echo "  ok    $1"; }
+fail() { failed=$(( failed + 1 )); echo "  FAIL  $1"; }
+check() {  # description command...: one test step
+  local description=$1; shift
+  if "$@"; then pass "$description"; else fail "$description"; fi
+}
+
+container_logs() {
+  local id
+  for id in $(docker ps -aq --filter "$project_filter"); do
+    echo "---- $(docker inspect -f '{{.Name}} ({{.State.Status}})' "$id")"
+    docker logs --tail 40 "$id" 2>&1
+  done
+}
+
+finish() {
+  trap - EXIT INT TERM
+  if (( failed > 0 )) || [[ ${1:-} == interrupted ]]; then
+    echo "== logs of the project's containers"
+    container_logs
+  fi
+  "$launcher" down >/dev/null 2>&1 || true
+  rm -rf "$work"
+  echo "$passed passed, $failed failed"
+  # An explicit status: a bare `exit` in an EXIT trap would return the status from before the trap.
+  local status=0
+  (( failed == 0 )) && [[ ${1:-} != interrupted ]] || status=1
+  exit "$status"
+}
+trap finish EXIT
+trap 'fail "interrupted (time limit?)"; finish interrupted' INT TERM
+
+free_port() {
+  local port
+  for (( port = 28080; port < 28180; port++ )); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+  return 1
+}
+
+# request METHOD PATH [JSON]: sets $code (000 when there was no answer) and $body.
+request() {
+  local args=(-s -o "$work/body" -w '%{http_code}' --max-time 5 -X "$1" "$LB_URL$2")
+  [[ $# -lt 3 ]] || args+=(-H 'Content-Type: application/json' -d "$3")
+  code=$(curl "${args[@]}" 2>/dev/null) || true
+  body=$(cat "$work/body" 2>/dev/null)
+}
+set_key() {  # key value: true when acknowledged (and remembered)
+  request POST /set "{\"key\":\"$1\",\"value\":\"$2\"}"
+  [[ $code == 200 ]] && acked[$1]=$2
+}
+get_is() { request GET "/get/$1"; [[ $code == 200 && $body == *"\"value\":\"$2\""* ]]; }
+
+# traffic COUNT TAG: COUNT writes, each read back; sets $failures and succeeds when there were none.
+# Runs in this shell (never in $(...)), so that the acknowledged keys are remembered.
+traffic() {
+  local i
+  failures=0
+  for (( i = 0; i < $1; i++ )); do
+    set_key "$2-$i" "v$i" && get_is "$2-$i" "v$i" && continue
+    (( failures++ == 0 )) && echo "        first failure: $2-$i answered $code $body"
+  done
+  (( failures == 0 )) || echo "        $failures of $1 failed"
+  (( failures == 0 ))
+}
+# The same from a background subshell: its acknowledged keys and failure count go to files, which
+# traffic_collected reads once it has finished.
+traffic_in_background() {
+  ( traffic "$1" "$2"
+    echo "$failures" >"$work/$2.failures"
+    for key in "${!acked[@]}"; do [[ $key == "$2"-* ]] && echo "$key ${acked[$key]}"; done >"$work/$2.acked" ) &
+}
+traffic_collected() {
+  local key value
+  while read -r key value; do acked[$key]=$value; done <"$work/$1.acked"
+  [[ $(cat "$work/$1.failures") == 0 ]]
+}
+
+no_key_lost() {  # every acknowledged key still reads back its value (one curl for all of them)
+  local keys=("${!acked[@]}") urls=() key answer code lost=0 i=0
+  for key in "${keys[@]}"; do urls+=("$LB_URL/get/$key"); done
+  # Each answer is the JSON body (one line) and then its status code on a line of its own.
+  while IFS= read -r answer && IFS= read -r code; do
+    key=${keys[i++]}
+    [[ $code == 200 && $answer == *"\"value\":\"${acked[$key]}\""* ]] || lost=$(( lost + 1 ))
+  done < <(curl -s --max-time 60 -w '\n%{http_code}\n' "${urls[@]}")
+  (( i == ${#keys[@]} )) || lost=$(( lost + ${#keys[@]} - i ))  # no answer at all counts as lost
+  (( lost == 0 )) || echo "        $lost of ${#keys[@]} keys lost"
+  (( lost == 0 ))
+}
+
+answers() { request "${@:2}"; [[ $code == "$1" ]]; }  # answers CODE METHOD PATH [JSON]
+lists_key() { request GET "/list-keys?pattern=$1"; [[ $code == 200 && $body == *"\"$1\""* ]]; }
+quietly() { "$@" >/dev/null 2>&1; }
+
+cluster_container() { docker ps -q --filter "$project_filter" --filter "label=com.docker.compose.service=slave-$1"; }
+stop_cluster() { quietly docker stop -t 5 "$(cluster_container "$1")"; }
+# slave_serves INDEX PATH: straight to that cluster's slave from inside its container (its port is
+# not published): the slave's own probe client sends a GET and succeeds on a 2xx answer.
+slave_serves() { quietly docker exec "$(cluster_container "$1")" slave --probe "$2"; }
+ready_is() { [[ $(list_count "$(status_field ready)") == "$1" ]]; }
+healthz_ok() { curl -sf --max-time 2 "$LB_URL/lb/healthz" >/dev/null; }
+# until_true TIMEOUT_S command...: polls every 0.5 s
+until_true() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@"; do (( $(date +%s) < deadline )) || return 1; sleep 0.5; done
+}
+
+started=$(date +%s)
+section() { echo "== $* (at $(( $(date +%s) - started )) s)"; }
+port=$(free_port) || { fail "no free port in 28080..28179"; exit 1; }
+LB_URL=http://127.0.0.1:$port
+echo "== end-to-end test on Compose project $COMPOSE_PROJECT_NAME, LB port $port"
+"$launcher" down >/dev/null 2>&1  # leftovers of an interrupted run
+
+section "launch 3 clusters"
+launched=$(date +%s)
+if "$launcher" 3 "$port" >"$work/launch.log" 2>&1; then
+  pass "launch-env 3 is ready in $(( $(date +%s) - launched )) s"
+else
+  fail "launch-env 3"; tail -n 30 "$work/launch.log"; exit 1
+fi
+check "3 clusters ready" ready_is 3
+
+section "data API through the LB"
+check "set user:1" set_key user:1 Ada
+check "get user:1" get_is user%3A1 Ada
+check "list-keys finds user:1" lists_key user:1
+check "delete user:1" answers 200 DELETE /delete/user%3A1
+unset 'acked[user:1]'
+check "user:1 is gone (404)" answers 404 GET /get/user%3A1
+check "50 writes and reads" traffic 50 before
+
+section "stop a cluster that is not the leader, while requests run"
+leader=$(status_field leader)
+victim=$(( (leader + 1) % 3 ))
+traffic_in_background 100 during-stop
+sleep 0.3
+check "docker stop slave-$victim (leader is $leader)" stop_cluster "$victim"
+wait
+check "no request failed while slave-$victim stopped" traffic_collected during-stop
+check "the LB stays healthy" healthz_ok
+check "2 clusters ready" until_true 30 ready_is 2
+check "100 more requests succeed" traffic 100 after-stop
+
+section "stop the leader's cluster"
+old_term=$(status_field term)
+old_leader=$(status_field leader)
+check "docker stop slave-$old_leader (term $old_term)" stop_cluster "$old_leader"
+new_leader_elected() {
+  local status; status=$(lb_status)
+  [[ $(status_field term "$status") -gt $old_term && -n $(status_field leader "$status") &&
+     $(status_field leader "$status") != "$old_leader" ]]
+}
+elected_at=$(date +%s)
+check "a new leader with a higher term" until_true 60 new_leader_elected
+echo "        term $(status_field term), leader $(status_field leader), after about $(( $(date +%s) - elected_at )) s"
+check "the LB stays healthy" healthz_ok
+check "writes resume" until_true 30 set_key resumed yes
+check "50 more requests succeed" traffic 50 after-failover
+check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
+
+section "rescale to 5"
+if "$launcher" 5 >"$work/rescale.log" 2>&1; then pass "launch-env 5"; else fail "launch-env 5"; tail -n 30 "$work/rescale.log"; fi
+check "5 clusters ready" ready_is 5
+for index in 3 4; do
+  check "slave-$index serves a read" slave_serves "$index" /get/resumed
+done
+check "100 requests succeed across 5 clusters" traffic 100 after-rescale
+check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
+
+section "down"
+check "launch-env down" quietly "$launcher" down
+check "no container of the project remains" [ -z "$(docker ps -aq --filter "$project_filter")" ]
+check "no network of the project remains" [ -z "$(docker network ls -q --filter "$project_filter")" ]
+check "no volume of the project remains" [ -z "$(docker volume ls -q --filter "$project_filter")" ]
+echo "== end-to-end test took $(( $(date +%s) - started )) s"
