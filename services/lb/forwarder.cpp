@@ -71,9 +71,12 @@ HttpResponse Forwarder::forward(const HttpRequest& request) {
             reports_.push(ForwardFailure{index});
             metrics_.add("upstream_attempts_total", label("outcome", "no_answer"));
             last_problem = "slave-" + std::to_string(index) + ": " + httplib::to_string(result.error());
-            // A refused connection or an unsent request never reached the slave: safe to try elsewhere.
-            const bool never_arrived =
-                result.error() == httplib::Error::Connection || result.error() == httplib::Error::Write;
+            // No connection (refused, or timed out: a stopped container's address just vanishes) or
+            // a request that could not be sent whole never reached the slave: safe to try elsewhere.
+            const bool never_arrived = result.error() == httplib::Error::Connection ||
+                                       result.error() == httplib::Error::ConnectionTimeout ||
+                                       result.error() == httplib::Error::BindIPAddress ||
+                                       result.error() == httplib::Error::Write;
             if (idempotent || never_arrived) continue;
             return error_response(502, "no answer from " + last_problem +
                                            "; the write may or may not have been applied, read the key to know");

@@ -1,6 +1,11 @@
 // The whole system as local processes: the LB in front of real slaves and real redis-server.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -112,6 +117,55 @@ TEST_F(LbTest, NoClientRequestFailsWhenASlaveIsStopped) {
     done = true;
     for (auto& client : clients) client.join();
     EXPECT_EQ(failed, 0) << system_->logs();
+}
+
+// A listener that never accepts, its backlog full: the kernel drops further SYNs, so connecting to it
+// times out, as connecting to a stopped container's vanished address does.
+class UnansweredPort {
+public:
+    explicit UnansweredPort(int port) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int yes = 1;
+        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        sockaddr_in address = loopback(port);
+        bound_ = ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                 ::listen(listener_, 0) == 0;
+        for (int i = 0; i < 4; ++i) {  // fill the accept queue; later connects hang
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+            fillers_.push_back(fd);
+        }
+    }
+    ~UnansweredPort() {
+        for (int fd : fillers_) ::close(fd);
+        ::close(listener_);
+    }
+    bool bound() const { return bound_; }
+
+private:
+    static sockaddr_in loopback(int port) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<uint16_t>(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return address;
+    }
+    int listener_ = -1;
+    bool bound_ = false;
+    std::vector<int> fillers_;
+};
+
+TEST_F(LbTest, AWriteWhoseConnectionTimedOutIsRetriedElsewhere) {
+    ASSERT_NO_FATAL_FAILURE(start(3));
+    system_->slave(2).signal(SIGKILL);
+    system_->slave(2).wait_exit(5000ms);
+    UnansweredPort unanswered(system_->slave_port(2));
+    ASSERT_TRUE(unanswered.bound());
+    // The LB still forwards to slave 2 until it is ejected: those writes must land elsewhere.
+    int failed = 0;
+    for (int i = 0; i < 12; ++i) failed += system_->set(key(i), "value-" + std::to_string(i)) ? 0 : 1;
+    EXPECT_EQ(failed, 0) << system_->logs();
+    EXPECT_EQ(missing_keys(*system_, 0, 12), std::vector<int>{});
 }
 
 TEST_F(LbTest, LeaderRedisDeathElectsANewLeaderAndLosesNoAcknowledgedWrite) {

@@ -55,6 +55,8 @@ void LocalSystem::start_lb(int size) {
 
 void LocalSystem::stop_lb() { lb_->stop(5000ms); }
 
+int LocalSystem::slave_port(int index) const { return base_ + index; }
+
 httplib::Client LocalSystem::client() const {
     httplib::Client http("127.0.0.1", base_ + 2 * max_test_clusters);
     http.set_connection_timeout(1s);

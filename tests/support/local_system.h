@@ -27,6 +27,7 @@ public:
     ChildProcess& slave(int index) { return *slaves_.at(index); }
     ChildProcess& lb() { return *lb_; }
 
+    int slave_port(int index) const;
     httplib::Client client() const;  // to the LB, with bounded timeouts
     // /lb/status parsed; an empty object when the LB does not answer.
     rapidjson::Document status() const;
