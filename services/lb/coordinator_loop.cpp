@@ -75,6 +75,7 @@ void CoordinatorLoop::run() {
     const auto interval = std::chrono::milliseconds(config_.election.probe_interval_ms);
     auto next_round = std::chrono::steady_clock::now();
     while (!stopping_) {
+        // One publication per batch: a burst of reports must not rebuild the status thousands of times.
         for (const Report& report : reports_.take_until(next_round)) handle(report, now());
         if (std::chrono::steady_clock::now() < next_round || stopping_) {
             publish(now());
@@ -199,7 +200,6 @@ void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
         }
         decisions = std::move(next);
     }
-    publish(now);
 }
 
 void CoordinatorLoop::publish(Millis now) {
