@@ -81,19 +81,18 @@ HttpResponse Forwarder::forward(const HttpRequest& request) {
             return error_response(502, "no answer from " + last_problem +
                                            "; the write may or may not have been applied, read the key to know");
         }
-        if (result->status == 409) {
-            // The slave follows a newer term than ours (this LB restarted): it refused, nothing was done.
-            if (auto newer = parse_slave_state(result->body)) reports_.push(SlaveStateReport{index, *newer});
-            metrics_.add("upstream_attempts_total", label("outcome", "stale_term"));
-            last_problem = "slave-" + std::to_string(index) + " follows a newer leader term";
-            continue;
-        }
-        if (result->status == 503 && result->has_header("X-Retry-Elsewhere")) {
-            // The slave is stopping and touched nothing: any request, a write too, may go elsewhere.
-            // Counted as a failed forward, so the slave is ejected before it closes its sockets.
-            reports_.push(ForwardFailure{index});
-            metrics_.add("upstream_attempts_total", label("outcome", "stopping"));
-            last_problem = "slave-" + std::to_string(index) + " is stopping";
+        if (result->has_header("X-Retry-Elsewhere")) {
+            // The slave touched nothing: it is stopping, or it follows a newer term than ours (this LB
+            // restarted). Any request, a write too, may go elsewhere. A stopping slave counts as a
+            // failed forward, so it is ejected before it closes its sockets.
+            auto newer = result->status == 409 ? parse_slave_state(result->body) : std::nullopt;
+            if (newer) {
+                reports_.push(SlaveStateReport{index, *newer});
+            } else {
+                reports_.push(ForwardFailure{index});
+            }
+            metrics_.add("upstream_attempts_total", label("outcome", newer ? "stale_term" : "stopping"));
+            last_problem = "slave-" + std::to_string(index) + (newer ? " follows a newer leader term" : " is stopping");
             continue;
         }
         if (result->status == 503 && result->has_header("X-Leader-Failure")) {

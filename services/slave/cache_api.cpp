@@ -109,7 +109,8 @@ std::optional<HttpResponse> CacheApi::follow_forwarded_term(const HttpRequest& r
                                                       to_string(update))
                                   .field("term", current.term)
                                   .field("leader", current.leader)
-                                  .str());
+                                  .str())
+        .with_header("X-Retry-Elsewhere", "stale-term");
 }
 
 std::optional<std::string> CacheApi::decode_key(std::string_view encoded, HttpResponse& rejection) const {

@@ -71,6 +71,11 @@ TEST_F(LbTest, ServesTheApiAndItsErrors) {
     EXPECT_EQ(not_allowed->status, 405);
     EXPECT_EQ(not_allowed->get_header_value("Allow"), "GET");
     EXPECT_EQ(http.Get("/nowhere")->status, 404);
+    // A key that is not a string (written behind the API's back) is the slave's 409, passed through.
+    ASSERT_TRUE(system_->redis(system_->leader()).command({"LPUSH", "a-list", "x"}).integer());
+    auto not_a_string = http.Get("/get/a-list");
+    EXPECT_EQ(not_a_string->status, 409) << not_a_string->body;
+    EXPECT_NE(not_a_string->body.find("cannot read"), std::string::npos);
     EXPECT_EQ(http.Get("/lb/healthz")->status, 200);
     auto metrics = http.Get("/lb/metrics");
     EXPECT_NE(metrics->body.find(R"(lb_requests_total{route="set",status="200"})"), std::string::npos);

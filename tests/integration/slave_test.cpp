@@ -253,6 +253,7 @@ TEST_F(SlaveTest, ReadsAndWritesFollowTheLeader) {
     auto refused = client().Post("/set", httplib::Headers{{"X-Leader-Term", "2"}, {"X-Leader", "1"}},
                                  R"({"key":"k","value":"stale"})", "application/json");
     EXPECT_EQ(refused->status, 409);
+    EXPECT_EQ(refused->get_header_value("X-Retry-Elsewhere"), "stale-term");
     EXPECT_EQ(redis_b_->command({"GET", "k"}).text(), "on-b");
     EXPECT_EQ(client().Get("/get/k", httplib::Headers{{"X-Leader-Term", "x"}, {"X-Leader", "0"}})->status, 400);
 }
