@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
         auto service = std::make_shared<SlaveService>(config);
         service->server->start();
         return [service] {
+            service->ops.stop_reporting_ready();
             service->cache.stop_accepting();
             // 200 ms without a request: the LB has ejected this slave. At most 1 s, well within the
             // 2 s stop budget.

@@ -39,6 +39,7 @@ void OpsApi::add_routes(RouteTable& routes) {
 }
 
 HttpResponse OpsApi::ready() {
+    if (stopping_) return error_response(503, "not ready: stopping");
     LeaderCall call = leader_.read({"PING"});
     if (call.failure != LeaderFailure::none) return error_response(503, "not ready: " + call.message);
     return json_response(200, JsonBuilder().field("status", "ready").field("term", call.state.term)
@@ -60,6 +61,7 @@ std::string OpsApi::own_redis_json() {
 }
 
 HttpResponse OpsApi::status() {
+    if (stopping_) return error_response(503, "stopping");
     const LeaderState state = leader_.state();
     const auto leader_redis = leader_.leader_redis();
     JsonBuilder body;

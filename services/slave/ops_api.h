@@ -1,4 +1,6 @@
 #pragma once
+#include <atomic>
+
 // Probes, status, metrics and the LB's leader announcements (docs/PROTOCOL.md).
 #include "cdb/cluster_addresses.h"
 #include "cdb/config.h"
@@ -13,6 +15,9 @@ class OpsApi {
 public:
     OpsApi(const DeploymentConfig& config, const ClusterAddresses& addresses, LeaderLink& leader, Metrics& metrics);
     void add_routes(RouteTable& routes);
+    // From now on /status and /readyz fail, so the LB keeps this slave out of forwarding while it
+    // drains (a passing probe would re-admit it just before it closes its sockets).
+    void stop_reporting_ready() { stopping_ = true; }
 
 private:
     HttpResponse ready();
@@ -26,6 +31,7 @@ private:
     LeaderLink& leader_;
     Metrics& metrics_;
     RedisPool own_redis_;
+    std::atomic<bool> stopping_{false};
 };
 
 }  // namespace cdb::slave

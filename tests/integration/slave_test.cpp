@@ -347,6 +347,7 @@ TEST_F(SlaveTest, StoppingFinishesRunningRequestsAndTurnsNewOnesAway) {
     slave_->signal(SIGTERM);
     std::this_thread::sleep_for(50ms);
     auto turned_away = client().Get("/get/k");
+    auto status_while_stopping = client().Get("/status");
     request.join();
     redis_a_->resume();
     ASSERT_TRUE(running && *running);  // answered, not cut off
@@ -355,6 +356,8 @@ TEST_F(SlaveTest, StoppingFinishesRunningRequestsAndTurnsNewOnesAway) {
     ASSERT_TRUE(turned_away);
     EXPECT_EQ(turned_away->status, 503);
     EXPECT_EQ(turned_away->get_header_value("X-Retry-Elsewhere"), "stopping");
+    ASSERT_TRUE(status_while_stopping);  // the LB's probe fails: no re-admission while it drains
+    EXPECT_EQ(status_while_stopping->status, 503);
     EXPECT_EQ(slave_->wait_exit(2000ms), 0);
 }
 
