@@ -30,6 +30,9 @@ struct LbService {
           loop(config, addresses, board, reports, metrics),
           forwarder(upstreams, board, reports, metrics, max_forward_attempts),
           api(loop, metrics) {
+        metrics.sampled("reports_dropped_total", "counter",
+                        "Slave reports dropped because the coordinator loop was behind (queue full).",
+                        [this] { return static_cast<double>(reports.dropped()); });
         cdb::RouteTable routes;
         forwarder.add_routes(routes);
         api.add_routes(routes);

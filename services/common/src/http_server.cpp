@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <sstream>
 
 #include <sys/socket.h>
 
@@ -40,14 +39,9 @@ HttpRequest convert(const Http::Request& request) {
         }
         converted.query[*name] = *value;
     }
+    // Pistache 0.0.5 keeps a raw copy of every header, the typed ones included.
     for (const auto& [name, raw] : request.headers().rawList()) {
         converted.headers[lower(name)] = raw.value();
-    }
-    // Pistache parses the headers it knows into typed objects that rawList() leaves out.
-    for (const auto& typed : request.headers().list()) {
-        std::ostringstream value;
-        typed->write(value);
-        converted.headers[lower(typed->name())] = value.str();
     }
     converted.body = request.body();
     return converted;

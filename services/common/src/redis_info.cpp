@@ -29,8 +29,6 @@ std::optional<ReplicationInfo> parse_replication_info(const std::string& info) {
     parsed.offset = number("master_repl_offset");
     parsed.master_host = info_field(info, "master_host").value_or("");
     parsed.master_port = static_cast<int>(number("master_port"));
-    parsed.master_link_up = info_field(info, "master_link_status").value_or("") == "up";
-    parsed.connected_replicas = static_cast<int>(number("connected_slaves"));
     return parsed;
 }
 

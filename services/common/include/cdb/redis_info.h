@@ -12,8 +12,6 @@ struct ReplicationInfo {
     std::int64_t offset = 0;
     std::string master_host;  // when role is "slave"
     int master_port = 0;
-    bool master_link_up = false;
-    int connected_replicas = 0;
 };
 
 std::optional<std::string> info_field(const std::string& info, const std::string& name);
