@@ -121,20 +121,27 @@ void CoordinatorLoop::refresh_membership(Millis now) {
         const int scan = std::min(max_clusters, std::max(desired, known) + discovery_lookahead);
         std::vector<std::string> hosts;
         for (int index = 0; index < scan; ++index) hosts.push_back(addresses_.host(index));
-        const std::vector<bool> resolved = resolver_.resolve_all(hosts);
+        const auto resolved = resolver_.resolve_all(hosts);
+        slave_addresses_.clear();
         for (int index = 0; index < scan; ++index) {
-            if (!resolved[static_cast<std::size_t>(index)]) {
+            const auto& address = resolved[static_cast<std::size_t>(index)];
+            if (!address) {
                 drained_.erase(index);  // gone: if it comes back it is a new cluster
                 continue;
             }
+            slave_addresses_.insert_or_assign(index, address->with_port(addresses_.slave(index).port));
             if (drained_.count(index)) continue;
             if (index >= desired && !draining_.count(index)) desired = desired_size_ = index + 1;
             present.push_back(index);
         }
     } else {
+        const auto shared_host = resolver_.resolve_all({addresses_.host(0)}).front();
+        slave_addresses_.clear();
         for (int index = 0; index < max_clusters; ++index) {
             const bool wanted = index < desired || draining_.count(index);
-            if (wanted && !drained_.count(index)) present.push_back(index);
+            if (!wanted || drained_.count(index)) continue;
+            present.push_back(index);
+            if (shared_host) slave_addresses_.insert_or_assign(index, shared_host->with_port(addresses_.slave(index).port));
         }
     }
     perform(coordinator_.on_membership(present, now), now);
@@ -204,7 +211,7 @@ void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
 
 void CoordinatorLoop::publish(Millis now) {
     const coordination::Status status = coordinator_.status();
-    board_.publish(RoutingView{status.state, coordinator_.ready_clusters()});
+    board_.publish(RoutingView{status.state, coordinator_.ready_clusters(), slave_addresses_});
 
     std::map<std::string, std::uint64_t> up;
     std::vector<std::string> clusters;

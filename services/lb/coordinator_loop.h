@@ -4,6 +4,7 @@
 // publishes what forwarding threads and /lb/status read. The only thread that touches the coordinator.
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -60,6 +61,7 @@ private:
     int applied_size_ = -1;
     std::set<int> draining_;
     std::set<int> drained_;
+    std::map<int, SocketAddress> slave_addresses_;  // resolved at each membership refresh
     Millis membership_refreshed_at_ = -1;
 
     mutable std::mutex status_mutex_;

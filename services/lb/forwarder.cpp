@@ -1,27 +1,47 @@
 #include "forwarder.h"
 
-#include <httplib.h>
-
 #include <chrono>
 
 #include "cdb/json_builder.h"
-#include "slave_state.h"
+#include "forward_rules.h"
 
 namespace cdb::lb {
 namespace {
 
-// Headers a slave's answer may carry that the client must see.
-constexpr const char* passed_headers[] = {"X-Replication", "Retry-After", "Allow"};
-
-HttpResponse unavailable(const std::string& message) {
-    return error_response(503, message).with_header("Retry-After", "1");
+// Bytes that would let a client's request line or header break out of its place in the request we
+// write to a slave (request smuggling). Pistache does not let them through today; this does not rely on it.
+bool unsafe_in_request_line(const std::string& text) {
+    for (unsigned char ch : text) {
+        if (ch <= 0x20 || ch == 0x7f) return true;
+    }
+    return false;
 }
+
+bool unsafe_in_header(const std::string& text) { return text.find_first_of("\r\n") != std::string::npos; }
 
 }  // namespace
 
-Forwarder::Forwarder(UpstreamPool& upstreams, const RoutingBoard& board, ReportQueue& reports, Metrics& metrics,
-                     int max_attempts)
-    : max_attempts_(max_attempts), upstreams_(upstreams), board_(board), reports_(reports), metrics_(metrics) {
+struct Forwarder::Exchange {
+    std::shared_ptr<const RoutingView> view;
+    std::string request_line;    // "POST /set HTTP/1.1\r\n"
+    std::string common_headers;  // everything after Host, the blank line and the body included
+    bool idempotent = false;
+    const char* route = "";
+    std::size_t first = 0;
+    std::size_t attempts = 0;  // allowed
+    std::size_t made = 0;
+    std::string last_problem;
+    Reply reply;
+};
+
+Forwarder::Forwarder(UpstreamClient& upstreams, const ClusterAddresses& addresses, const RoutingBoard& board,
+                     ReportQueue& reports, Metrics& metrics, int max_attempts)
+    : max_attempts_(max_attempts),
+      upstreams_(upstreams),
+      addresses_(addresses),
+      board_(board),
+      reports_(reports),
+      metrics_(metrics) {
     metrics_.describe("requests_total", "counter", "Client data requests by route and status.");
     metrics_.describe("upstream_attempts_total", "counter", "Attempts to reach a slave by outcome.");
     metrics_.histogram("upstream_latency_seconds", "Time a slave took to answer a forwarded request.",
@@ -30,83 +50,77 @@ Forwarder::Forwarder(UpstreamPool& upstreams, const RoutingBoard& board, ReportQ
 
 void Forwarder::add_routes(RouteTable& routes) {
     auto route = [this](const char* name) {
-        return [this, name](const HttpRequest& request, std::string_view) {
-            HttpResponse response = forward(request);
-            metrics_.add("requests_total", label("route", name) + "," + label("status", std::to_string(response.status)));
-            return response;
-        };
+        return [this, name](const HttpRequest& request, Reply reply) { forward(request, name, std::move(reply)); };
     };
-    routes.exact("GET", "/list-keys", route("list-keys"))
-        .prefix("GET", "/get/", route("get"))
-        .exact("POST", "/set", route("set"))
-        .prefix("DELETE", "/delete/", route("delete"));
+    routes.exact_async("GET", "/list-keys", route("list-keys"))
+        .prefix_async("GET", "/get/", route("get"))
+        .exact_async("POST", "/set", route("set"))
+        .prefix_async("DELETE", "/delete/", route("delete"));
 }
 
-HttpResponse Forwarder::forward(const HttpRequest& request) {
-    const auto view = board_.current();
-    if (view->ready.empty() || view->state.term == 0) {
-        return unavailable(view->state.term == 0 ? "no Redis-leader elected yet" : "no cluster is ready");
-    }
-    httplib::Request upstream;
-    upstream.method = request.method;
-    upstream.path = request.path + (request.raw_query.empty() ? "" : "?" + request.raw_query);
-    upstream.body = request.body;
-    if (auto type = request.header("content-type")) upstream.set_header("Content-Type", *type);
-    upstream.set_header("X-Leader-Term", std::to_string(view->state.term));
-    upstream.set_header("X-Leader", std::to_string(view->state.leader));
-    const bool idempotent = request.method == "GET";
+void Forwarder::answer(Exchange& exchange, const HttpResponse& response) {
+    metrics_.add("requests_total",
+                 label("route", exchange.route) + "," + label("status", std::to_string(response.status)));
+    exchange.reply(response);
+}
 
-    const std::size_t first = next_++;
-    const std::size_t attempts = std::min<std::size_t>(view->ready.size(), static_cast<std::size_t>(max_attempts_));
-    std::string last_problem;
-    for (std::size_t attempt = 0; attempt < attempts; ++attempt) {
-        const int index = view->ready[(first + attempt) % view->ready.size()];
-        auto lease = upstreams_.acquire(index);
-        const auto started = std::chrono::steady_clock::now();
-        httplib::Result result = lease->send(upstream);
-        metrics_.observe("upstream_latency_seconds",
-                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        if (!result) {
-            lease.discard();
-            reports_.push(ForwardFailure{index});
-            metrics_.add("upstream_attempts_total", label("outcome", "no_answer"));
-            last_problem = "slave-" + std::to_string(index) + ": " + httplib::to_string(result.error());
-            // No connection (refused, or timed out: a stopped container's address just vanishes) or
-            // a request that could not be sent whole never reached the slave: safe to try elsewhere.
-            const bool never_arrived = result.error() == httplib::Error::Connection ||
-                                       result.error() == httplib::Error::ConnectionTimeout ||
-                                       result.error() == httplib::Error::BindIPAddress ||
-                                       result.error() == httplib::Error::Write;
-            if (idempotent || never_arrived) continue;
-            return error_response(502, "no answer from " + last_problem +
-                                           "; the write may or may not have been applied, read the key to know");
-        }
-        if (result->has_header("X-Retry-Elsewhere")) {
-            // The slave touched nothing: it is stopping, or it follows a newer term than ours (this LB
-            // restarted). Any request, a write too, may go elsewhere. A stopping slave counts as a
-            // failed forward, so it is ejected before it closes its sockets.
-            auto newer = result->status == 409 ? parse_slave_state(result->body) : std::nullopt;
-            if (newer) {
-                reports_.push(SlaveStateReport{index, *newer});
-            } else {
-                reports_.push(ForwardFailure{index});
-            }
-            metrics_.add("upstream_attempts_total", label("outcome", newer ? "stale_term" : "stopping"));
-            last_problem = "slave-" + std::to_string(index) + (newer ? " follows a newer leader term" : " is stopping");
-            continue;
-        }
-        if (result->status == 503 && result->has_header("X-Leader-Failure")) {
-            reports_.push(coordination::LeaderFailureReport{index, view->state.term});
-        }
-        metrics_.add("upstream_attempts_total", label("outcome", "answered"));
-        HttpResponse response = json_response(result->status, result->body);
-        if (result->has_header("Content-Type")) response.content_type = result->get_header_value("Content-Type");
-        for (const char* name : passed_headers) {
-            if (result->has_header(name)) response.with_header(name, result->get_header_value(name));
-        }
-        return response;
+void Forwarder::forward(const HttpRequest& request, const char* route, Reply reply) {
+    auto exchange = std::make_shared<Exchange>();
+    exchange->route = route;
+    exchange->reply = std::move(reply);
+    exchange->view = board_.current();
+    const RoutingView& view = *exchange->view;
+    if (view.ready.empty() || view.state.term == 0) {
+        return answer(*exchange, error_response(503, view.state.term == 0 ? "no Redis-leader elected yet"
+                                                                          : "no cluster is ready")
+                                     .with_header("Retry-After", "1"));
     }
-    return unavailable("no slave could serve the request (" + last_problem + ")");
+    const auto content_type = request.header("content-type");
+    if (unsafe_in_request_line(request.path) || unsafe_in_request_line(request.raw_query) ||
+        (content_type && unsafe_in_header(*content_type))) {
+        return answer(*exchange, error_response(400, "the request's path, query or Content-Type holds control characters"));
+    }
+    exchange->request_line = request.method + " " + request.path +
+                             (request.raw_query.empty() ? "" : "?" + request.raw_query) + " HTTP/1.1\r\n";
+    std::string& headers = exchange->common_headers;
+    headers = "X-Leader-Term: " + std::to_string(view.state.term) + "\r\nX-Leader: " + std::to_string(view.state.leader) +
+              "\r\n";
+    if (content_type) headers += "Content-Type: " + *content_type + "\r\n";
+    headers += "Content-Length: " + std::to_string(request.body.size()) + "\r\n\r\n";
+    headers += request.body;
+    exchange->idempotent = request.method == "GET";
+    exchange->first = next_++;
+    exchange->attempts = std::min<std::size_t>(view.ready.size(), static_cast<std::size_t>(max_attempts_));
+    attempt(std::move(exchange));
+}
+
+void Forwarder::attempt(std::shared_ptr<Exchange> exchange) {
+    const RoutingView& view = *exchange->view;
+    const int slave = view.ready[(exchange->first + exchange->made) % view.ready.size()];
+    ++exchange->made;
+    UpstreamCall call;
+    call.slave = slave;
+    if (auto found = view.addresses.find(slave); found != view.addresses.end()) call.address = found->second;
+    call.request = exchange->request_line + "Host: " + addresses_.slave(slave).to_string() + "\r\n" +
+                   exchange->common_headers;
+    call.done = [this, exchange, slave](UpstreamOutcome outcome) mutable {
+        if (!conclude(*exchange, std::move(outcome), slave)) attempt(std::move(exchange));
+    };
+    upstreams_.submit(std::move(call));
+}
+
+bool Forwarder::conclude(Exchange& exchange, UpstreamOutcome outcome, int slave) {
+    if (outcome.failure != UpstreamFailure::overloaded) {
+        metrics_.observe("upstream_latency_seconds", std::chrono::duration<double>(outcome.elapsed).count());
+    }
+    AttemptVerdict verdict = judge_attempt(slave, exchange.view->state.term, exchange.idempotent, outcome);
+    if (verdict.report) reports_.push(std::move(*verdict.report));
+    metrics_.add("upstream_attempts_total", label("outcome", verdict.outcome));
+    exchange.last_problem = std::move(verdict.problem);
+    if (!verdict.answer && exchange.made >= exchange.attempts) verdict.answer = no_slave_could_serve(exchange.last_problem);
+    if (!verdict.answer) return false;
+    answer(exchange, *verdict.answer);
+    return true;
 }
 
 }  // namespace cdb::lb

@@ -1,28 +1,37 @@
 #pragma once
 // Sends a client's data request to a ready slave, round-robin, with the LB's (term, leader)
-// attached. A request that certainly did not reach a slave is tried on the next one; so is a read
-// whose slave did not answer. A write whose outcome is unknown is never repeated: the client is
-// told so. What the attempts reveal about slaves goes to the coordinator loop.
+// attached, and answers the client when a slave has answered (forward_rules.h says when to try
+// the next slave). No thread waits: the request travels on an upstream loop, and the answer is sent
+// from there. What the attempts reveal about slaves goes to the coordinator loop.
 #include <atomic>
+#include <memory>
 
+#include "cdb/cluster_addresses.h"
 #include "cdb/metrics.h"
 #include "cdb/route_table.h"
 #include "report_queue.h"
 #include "routing_board.h"
-#include "upstream_pool.h"
+#include "upstream_loop.h"
 
 namespace cdb::lb {
 
 class Forwarder {
 public:
-    Forwarder(UpstreamPool& upstreams, const RoutingBoard& board, ReportQueue& reports, Metrics& metrics,
-              int max_attempts);
+    Forwarder(UpstreamClient& upstreams, const ClusterAddresses& addresses, const RoutingBoard& board,
+              ReportQueue& reports, Metrics& metrics, int max_attempts);
     void add_routes(RouteTable& routes);
-    HttpResponse forward(const HttpRequest& request);
 
 private:
+    struct Exchange;
+    void forward(const HttpRequest& request, const char* route, Reply reply);
+    void attempt(std::shared_ptr<Exchange> exchange);
+    // Judges an attempt; true when the client has been answered, false to try the next slave.
+    bool conclude(Exchange& exchange, UpstreamOutcome outcome, int slave);
+    void answer(Exchange& exchange, const HttpResponse& response);
+
     const int max_attempts_;
-    UpstreamPool& upstreams_;
+    UpstreamClient& upstreams_;
+    const ClusterAddresses& addresses_;
     const RoutingBoard& board_;
     ReportQueue& reports_;
     Metrics& metrics_;

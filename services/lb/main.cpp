@@ -1,5 +1,6 @@
 // lb: the single entry point. Forwards the data API to ready slaves and coordinates the
 // Redis-leader election (docs/ELECTION.md, docs/PROTOCOL.md).
+#include <algorithm>
 #include <memory>
 
 #include "cdb/cluster_addresses.h"
@@ -11,24 +12,30 @@
 #include "lb_api.h"
 #include "report_queue.h"
 #include "routing_board.h"
-#include "upstream_pool.h"
+#include "upstream_loop.h"
 
 namespace {
 
 constexpr std::size_t report_queue_capacity = 4096;
 constexpr int max_forward_attempts = 3;
 
+cdb::lb::UpstreamLimits upstream_limits(const cdb::DeploymentConfig& config) {
+    cdb::lb::UpstreamLimits limits;
+    limits.connect = std::chrono::milliseconds(config.http.upstream_connect_timeout_ms);
+    limits.total = std::chrono::milliseconds(config.http.upstream_timeout_ms);
+    // A slave answers at most one value, with the same room as a request (server_options).
+    limits.max_response_bytes = cdb::server_options(config, config.lb, config.lb.port, "").max_request_bytes + 64 * 1024;
+    return limits;
+}
+
 struct LbService {
     explicit LbService(const cdb::DeploymentConfig& config)
         : addresses(config),
           metrics("lb"),
           reports(report_queue_capacity),
-          upstreams(addresses,
-                    cdb::lb::UpstreamTimeouts{std::chrono::milliseconds(config.http.upstream_connect_timeout_ms),
-                                              std::chrono::milliseconds(config.http.upstream_timeout_ms)},
-                    static_cast<std::size_t>(config.lb.threads) * 2),
+          upstreams(upstream_limits(config), static_cast<std::size_t>(std::max(1, config.lb.threads / 2))),
           loop(config, addresses, board, reports, metrics),
-          forwarder(upstreams, board, reports, metrics, max_forward_attempts),
+          forwarder(upstreams, addresses, board, reports, metrics, max_forward_attempts),
           api(loop, metrics) {
         metrics.sampled("reports_dropped_total", "counter",
                         "Slave reports dropped because the coordinator loop was behind (queue full).",
@@ -44,7 +51,7 @@ struct LbService {
     cdb::Metrics metrics;
     cdb::lb::RoutingBoard board;
     cdb::lb::ReportQueue reports;
-    cdb::lb::UpstreamPool upstreams;
+    cdb::lb::UpstreamClient upstreams;
     cdb::lb::CoordinatorLoop loop;
     cdb::lb::Forwarder forwarder;
     cdb::lb::LbApi api;
@@ -65,6 +72,8 @@ int main(int argc, char** argv) {
         service->loop.start();
         service->server->start();
         return [service] {
+            // Calls in flight are answered (503) while the server can still send, then it stops.
+            service->upstreams.stop();
             service->server->stop();
             service->loop.stop();
         };

@@ -3,8 +3,11 @@
 // membership (docs/PROTOCOL.md), and plain getaddrinfo can block for the resolver's full retry
 // schedule; getaddrinfo_a resolves the batch in parallel and lets the loop stop waiting.
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "socket_address.h"
 
 namespace cdb::lb {
 
@@ -15,8 +18,9 @@ public:
     NameResolver(const NameResolver&) = delete;
     NameResolver& operator=(const NameResolver&) = delete;
 
-    // For each host: did it resolve within the timeout? Not thread-safe: one caller.
-    std::vector<bool> resolve_all(const std::vector<std::string>& hosts);
+    // For each host, its first address (port 0) when it resolved within the timeout. Not
+    // thread-safe: one caller.
+    std::vector<std::optional<SocketAddress>> resolve_all(const std::vector<std::string>& hosts);
 
 private:
     struct Lookup;

@@ -1,17 +1,20 @@
 #pragma once
 // What forwarding threads need from the coordinator, published as one immutable snapshot: the
 // coordinator loop is the only writer, request threads only read, and nobody waits on the other.
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "cdb/coordination/events.h"
+#include "socket_address.h"
 
 namespace cdb::lb {
 
 struct RoutingView {
     coordination::LeaderState state;
     std::vector<int> ready;  // slaves that receive forwarded requests
+    std::map<int, SocketAddress> addresses;  // where each slave's HTTP port was, at the last lookup
 };
 
 class RoutingBoard {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "local_system.h"
+#include "unanswered_port.h"
 
 namespace cdb::test {
 namespace {
@@ -103,6 +104,30 @@ TEST_F(LbTest, NoClientRequestFailsWhenAFollowerClusterDies) {
     EXPECT_TRUE(system_->client().Get("/lb/healthz"));
 }
 
+// Answers travel back from the upstream loop's thread: each must reach the client that asked, on
+// kept-alive connections and on connections that close after one answer alike.
+TEST_F(LbTest, EveryClientGetsTheAnswerToItsOwnRequest) {
+    ASSERT_NO_FATAL_FAILURE(start(3));
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> clients;
+    for (int client = 0; client < 8; ++client) {
+        clients.emplace_back([&, client] {
+            auto http = system_->client();
+            http.set_keep_alive(client % 2 == 0);
+            for (int i = 0; i < 100; ++i) {
+                const std::string name = "own-" + std::to_string(client) + "-" + std::to_string(i);
+                auto set = http.Post("/set", R"({"key":")" + name + R"(","value":")" + name + "\"}", "application/json");
+                auto got = http.Get("/get/" + name);
+                const bool right = set && set->status == 200 && got && got->status == 200 &&
+                                   got->body == R"({"key":")" + name + R"(","value":")" + name + "\"}";
+                wrong += right ? 0 : 1;
+            }
+        });
+    }
+    for (auto& client : clients) client.join();
+    EXPECT_EQ(wrong, 0) << system_->logs();
+}
+
 TEST_F(LbTest, NoClientRequestFailsWhenASlaveIsStopped) {
     ASSERT_NO_FATAL_FAILURE(start(3));
     std::atomic<int> failed{0};
@@ -123,42 +148,6 @@ TEST_F(LbTest, NoClientRequestFailsWhenASlaveIsStopped) {
     for (auto& client : clients) client.join();
     EXPECT_EQ(failed, 0) << system_->logs();
 }
-
-// A listener that never accepts, its backlog full: the kernel drops further SYNs, so connecting to it
-// times out, as connecting to a stopped container's vanished address does.
-class UnansweredPort {
-public:
-    explicit UnansweredPort(int port) {
-        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        const int yes = 1;
-        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-        sockaddr_in address = loopback(port);
-        bound_ = ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                 ::listen(listener_, 0) == 0;
-        for (int i = 0; i < 4; ++i) {  // fill the accept queue; later connects hang
-            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-            ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-            fillers_.push_back(fd);
-        }
-    }
-    ~UnansweredPort() {
-        for (int fd : fillers_) ::close(fd);
-        ::close(listener_);
-    }
-    bool bound() const { return bound_; }
-
-private:
-    static sockaddr_in loopback(int port) {
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<uint16_t>(port));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return address;
-    }
-    int listener_ = -1;
-    bool bound_ = false;
-    std::vector<int> fillers_;
-};
 
 TEST_F(LbTest, AWriteWhoseConnectionTimedOutIsRetriedElsewhere) {
     ASSERT_NO_FATAL_FAILURE(start(3));

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "cdb/redis_info.h"
 #include "cdb/route_table.h"
 
@@ -13,6 +15,13 @@ HttpRequest request(std::string method, std::string path) {
     return r;
 }
 
+HttpResponse answer(const RouteTable& routes, const HttpRequest& request) {
+    std::optional<HttpResponse> response;
+    routes.dispatch(request, [&](HttpResponse sent) { response = std::move(sent); });
+    EXPECT_TRUE(response.has_value()) << "no answer to " << request.method << " " << request.path;
+    return response.value_or(HttpResponse{});
+}
+
 TEST(RouteTable, DispatchesExactAndPrefixRoutes) {
     RouteTable routes;
     routes.exact("GET", "/list-keys", [](const HttpRequest&, std::string_view) { return json_response(200, "list"); })
@@ -20,16 +29,29 @@ TEST(RouteTable, DispatchesExactAndPrefixRoutes) {
             return json_response(200, std::string(tail));
         })
         .prefix("DELETE", "/get/", [](const HttpRequest&, std::string_view) { return json_response(200, "del"); });
-    EXPECT_EQ(routes.dispatch(request("GET", "/list-keys")).body, "list");
-    EXPECT_EQ(routes.dispatch(request("GET", "/get/a%2Fb")).body, "a%2Fb");
-    const HttpResponse not_allowed = routes.dispatch(request("POST", "/get/x"));
+    EXPECT_EQ(answer(routes, request("GET", "/list-keys")).body, "list");
+    EXPECT_EQ(answer(routes, request("GET", "/get/a%2Fb")).body, "a%2Fb");
+    const HttpResponse not_allowed = answer(routes, request("POST", "/get/x"));
     EXPECT_EQ(not_allowed.status, 405);
     EXPECT_EQ(not_allowed.header("Allow"), "GET, DELETE");
-    EXPECT_EQ(routes.dispatch(request("GET", "/nope")).status, 404);
-    EXPECT_EQ(routes.dispatch(request("GET", "/list-keys/extra")).status, 404);
+    EXPECT_EQ(answer(routes, request("GET", "/nope")).status, 404);
+    EXPECT_EQ(answer(routes, request("GET", "/list-keys/extra")).status, 404);
     HttpRequest malformed = request("GET", "/list-keys");
     malformed.malformed = "query parameter x is not correctly URL-encoded";
-    EXPECT_EQ(routes.dispatch(malformed).status, 400);
+    EXPECT_EQ(answer(routes, malformed).status, 400);
+}
+
+TEST(RouteTable, AsyncRoutesAnswerWhenTheyChoose) {
+    RouteTable routes;
+    Reply kept;
+    routes.exact_async("GET", "/later", [&](const HttpRequest&, Reply reply) { kept = std::move(reply); });
+    std::optional<HttpResponse> response;
+    routes.dispatch(request("GET", "/later"), [&](HttpResponse sent) { response = std::move(sent); });
+    EXPECT_FALSE(response.has_value());
+    kept(json_response(202, "done"));
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->status, 202);
+    EXPECT_EQ(answer(routes, request("POST", "/later")).status, 405);
 }
 
 TEST(RedisInfo, ParsesReplicationSection) {

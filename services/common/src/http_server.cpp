@@ -6,6 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <future>
+#include <thread>
 #include <cctype>
 
 #include <sys/socket.h>
@@ -78,6 +81,53 @@ private:
     std::string value_;
 };
 
+// Everything a response needs once the request is gone: a handler may answer from another thread
+// after onRequest returned (Pistache queues writes to the connection's own thread).
+class PendingResponse {
+public:
+    PendingResponse(const Http::Request& request, Http::ResponseWriter writer)
+        : keep_alive_(client_wants_keep_alive(request)),
+          request_thread_(std::this_thread::get_id()),
+          writer_(std::move(writer)) {
+        if (spdlog::should_log(spdlog::level::debug)) {
+            description_ = Http::methodString(request.method()) + std::string(" ") + to_valid_utf8(request.resource());
+        }
+    }
+
+    bool keep_alive() const { return keep_alive_; }
+
+    void send(const HttpResponse& response) {
+        if (answered_.exchange(true)) return;
+        spdlog::debug("{} -> {}", description_, response.status);
+        // Closing means shutting the socket down after the write (close_after_send). Only the
+        // connection's own thread may do that: once the client has gone, Pistache closes the fd on
+        // that thread and a new connection may get its number, which a late shutdown would cut.
+        const bool keep_alive =
+            keep_alive_ && !(response.close_connection && std::this_thread::get_id() == request_thread_);
+        writer_.headers().remove<Http::Header::Connection>();
+        writer_.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
+                                                                   : Http::ConnectionControl::Close);
+        for (const auto& [name, value] : response.headers) {
+            writer_.headers().add(std::make_shared<NamedHeader>(name, value));
+        }
+        try {
+            auto peer = writer_.peer();  // throws when the client has gone
+            auto sent = writer_.send(static_cast<Http::Code>(response.status), response.body,
+                                     Http::Mime::MediaType::fromString(response.content_type));
+            if (!keep_alive) close_after_send(std::move(sent), peer);
+        } catch (const std::exception& error) {
+            spdlog::debug("{} -> {}: the client left before the answer: {}", description_, response.status, error.what());
+        }
+    }
+
+private:
+    const bool keep_alive_;
+    const std::thread::id request_thread_;
+    std::string description_;
+    std::atomic<bool> answered_{false};
+    Http::ResponseWriter writer_;
+};
+
 class RoutingHandler : public Http::Handler {
 public:
     HTTP_PROTOTYPE(RoutingHandler)
@@ -85,32 +135,40 @@ public:
     explicit RoutingHandler(std::shared_ptr<RouteTable> routes = nullptr) : routes_(std::move(routes)) {}
 
     void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
-        HttpResponse response;
-        try {
-            response = routes_->dispatch(convert(request));
-        } catch (const std::exception& error) {
-            spdlog::error("{} {} failed: {}", Http::methodString(request.method()), to_valid_utf8(request.resource()),
-                          error.what());
-            response = error_response(500, std::string("internal error: ") + error.what());
+        auto pending = std::make_shared<PendingResponse>(request, std::move(writer));
+        if (pending->keep_alive()) {
+            dispatch(request, [pending](HttpResponse response) { pending->send(response); });
+            return;
         }
-        spdlog::debug("{} {} -> {}", Http::methodString(request.method()), to_valid_utf8(request.resource()),
-                      response.status);
-        send(request, writer, response);
+        // This connection closes after the answer, which only this thread may do (PendingResponse):
+        // wait for an answer given elsewhere. Such a client reconnects per request anyway.
+        auto answer = std::make_shared<std::promise<HttpResponse>>();
+        auto answered = answer->get_future();
+        dispatch(request, [answer](HttpResponse response) {
+            try {
+                answer->set_value(std::move(response));
+            } catch (const std::future_error&) {  // answered twice: the first answer stands
+            }
+        });
+        if (answered.wait_for(late_answer_limit) == std::future_status::ready) {
+            pending->send(answered.get());
+        } else {
+            pending->send(error_response(504, "no answer within " + std::to_string(late_answer_limit.count()) + " s"));
+        }
     }
 
 private:
-    static void send(const Http::Request& request, Http::ResponseWriter& writer, const HttpResponse& response) {
-        const bool keep_alive = client_wants_keep_alive(request) && !response.close_connection;
-        writer.headers().remove<Http::Header::Connection>();
-        writer.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
-                                                                  : Http::ConnectionControl::Close);
-        for (const auto& [name, value] : response.headers) {
-            writer.headers().add(std::make_shared<NamedHeader>(name, value));
+    // Far above any answer's own bounds (the LB's is 3 attempts of the upstream timeout): a safety net.
+    static constexpr std::chrono::seconds late_answer_limit{30};
+
+    void dispatch(const Http::Request& request, Reply reply) {
+        try {
+            routes_->dispatch(convert(request), reply);
+        } catch (const std::exception& error) {
+            spdlog::error("{} {} failed: {}", Http::methodString(request.method()), to_valid_utf8(request.resource()),
+                          error.what());
+            reply(error_response(500, std::string("internal error: ") + error.what()));
         }
-        auto peer = writer.peer();
-        auto sent = writer.send(static_cast<Http::Code>(response.status), response.body,
-                                Http::Mime::MediaType::fromString(response.content_type));
-        if (!keep_alive && peer) close_after_send(std::move(sent), peer);
     }
 
     std::shared_ptr<RouteTable> routes_;

@@ -34,12 +34,28 @@ HttpResponse error_response(int status, const std::string& message) {
     return json_response(status, json_error(message));
 }
 
+AsyncRouteHandler RouteTable::answer_now(RouteHandler handler, std::size_t prefix_length) {
+    return [handler = std::move(handler), prefix_length](const HttpRequest& request, const Reply& reply) {
+        reply(handler(request, std::string_view(request.path).substr(prefix_length)));
+    };
+}
+
 RouteTable& RouteTable::exact(std::string method, std::string path, RouteHandler handler) {
+    auto answer = answer_now(std::move(handler), path.size());
+    return exact_async(std::move(method), std::move(path), std::move(answer));
+}
+
+RouteTable& RouteTable::prefix(std::string method, std::string path_prefix, RouteHandler handler) {
+    auto answer = answer_now(std::move(handler), path_prefix.size());
+    return prefix_async(std::move(method), std::move(path_prefix), std::move(answer));
+}
+
+RouteTable& RouteTable::exact_async(std::string method, std::string path, AsyncRouteHandler handler) {
     routes_.push_back({std::move(method), std::move(path), false, std::move(handler)});
     return *this;
 }
 
-RouteTable& RouteTable::prefix(std::string method, std::string path_prefix, RouteHandler handler) {
+RouteTable& RouteTable::prefix_async(std::string method, std::string path_prefix, AsyncRouteHandler handler) {
     routes_.push_back({std::move(method), std::move(path_prefix), true, std::move(handler)});
     return *this;
 }
@@ -48,23 +64,19 @@ bool RouteTable::matches(const Route& route, const std::string& path) const {
     return route.is_prefix ? path.rfind(route.path, 0) == 0 : path == route.path;
 }
 
-HttpResponse RouteTable::dispatch(const HttpRequest& request) const {
-    if (request.malformed) return error_response(400, *request.malformed);
+void RouteTable::dispatch(const HttpRequest& request, const Reply& reply) const {
+    if (request.malformed) return reply(error_response(400, *request.malformed));
     std::string allowed;
     for (const Route& route : routes_) {
         if (!matches(route, request.path)) continue;
-        if (route.method == request.method) {
-            const std::string_view tail =
-                route.is_prefix ? std::string_view(request.path).substr(route.path.size()) : std::string_view();
-            return route.handler(request, tail);
-        }
+        if (route.method == request.method) return route.handler(request, reply);
         if (allowed.find(route.method) == std::string::npos) allowed += (allowed.empty() ? "" : ", ") + route.method;
     }
     if (!allowed.empty()) {
-        return error_response(405, "method " + request.method + " is not allowed on this route; use " + allowed)
-            .with_header("Allow", allowed);
+        return reply(error_response(405, "method " + request.method + " is not allowed on this route; use " + allowed)
+                         .with_header("Allow", allowed));
     }
-    return error_response(404, "no such route: " + request.method + " " + request.path);
+    reply(error_response(404, "no such route: " + request.method + " " + request.path));
 }
 
 }  // namespace cdb

@@ -58,9 +58,9 @@ struct ElectionConfig {
 struct DeploymentConfig {
     ClusterConfig cluster;
     ListenConfig slave;
-    // Each LB thread waits on one slave at a time: measured 4.9k GET/s with 4 threads, 7.2k with 8,
-    // 7.4k with 16 on 2 cores (wrk -c64, 3 local slaves).
-    ListenConfig lb{"0.0.0.0", 8080, 8};
+    // LB threads never wait on slaves (upstream loops do, one per two threads): on 2 cores 1 and 2
+    // threads served the same (wrk -c64, 3 local slaves), and every thread more cost CPU per request.
+    ListenConfig lb{"0.0.0.0", 8080, 2};
     HttpConfig http;
     RedisConfig redis;
     LimitsConfig limits;

@@ -10,6 +10,11 @@ namespace cdb {
 
 // `tail` is what follows a prefix route's prefix (the still-encoded key of /get/{key}); empty for exact routes.
 using RouteHandler = std::function<HttpResponse(const HttpRequest& request, std::string_view tail)>;
+// Sends the response. Called exactly once, from any thread, possibly after the handler returned.
+using Reply = std::function<void(HttpResponse response)>;
+// A handler that answers later, from another thread (the LB answers when a slave has answered), so a
+// server thread never waits on the network.
+using AsyncRouteHandler = std::function<void(const HttpRequest& request, Reply reply)>;
 
 // Maps (method, path) to handlers; answers 404 for unknown paths and 405 with `Allow` for known paths
 // with another method.
@@ -17,15 +22,18 @@ class RouteTable {
 public:
     RouteTable& exact(std::string method, std::string path, RouteHandler handler);
     RouteTable& prefix(std::string method, std::string path_prefix, RouteHandler handler);
-    HttpResponse dispatch(const HttpRequest& request) const;
+    RouteTable& exact_async(std::string method, std::string path, AsyncRouteHandler handler);
+    RouteTable& prefix_async(std::string method, std::string path_prefix, AsyncRouteHandler handler);
+    void dispatch(const HttpRequest& request, const Reply& reply) const;
 
 private:
     struct Route {
         std::string method;
         std::string path;
         bool is_prefix;
-        RouteHandler handler;
+        AsyncRouteHandler handler;
     };
+    static AsyncRouteHandler answer_now(RouteHandler handler, std::size_t prefix_length);
     bool matches(const Route& route, const std::string& path) const;
     std::vector<Route> routes_;
 };

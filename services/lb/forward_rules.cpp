@@ -1,0 +1,58 @@
+#include "forward_rules.h"
+
+#include "slave_state.h"
+
+namespace cdb::lb {
+namespace {
+
+// Headers a slave's answer may carry that the client must see.
+constexpr const char* passed_headers[] = {"X-Replication", "Retry-After", "Allow"};
+
+std::string slave_name(int slave) { return "slave-" + std::to_string(slave); }
+
+}  // namespace
+
+HttpResponse no_slave_could_serve(const std::string& last_problem) {
+    return error_response(503, "no slave could serve the request (" + last_problem + ")").with_header("Retry-After", "1");
+}
+
+AttemptVerdict judge_attempt(int slave, std::int64_t term, bool idempotent, const UpstreamOutcome& outcome) {
+    AttemptVerdict verdict;
+    if (!outcome.response) {
+        verdict.problem = slave_name(slave) + ": " + outcome.problem;
+        verdict.outcome = "no_answer";
+        // The LB's own refusal says nothing about the slave.
+        if (outcome.failure != UpstreamFailure::overloaded) verdict.report = ForwardFailure{slave};
+        if (!idempotent && !outcome.never_arrived()) {
+            verdict.answer = error_response(502, "no answer from " + verdict.problem +
+                                                     "; the write may or may not have been applied, read the key to know");
+        }
+        return verdict;
+    }
+    const UpstreamResponse& response = *outcome.response;
+    if (response.header("X-Retry-Elsewhere")) {
+        // A stopping slave counts as a failed forward, so it is ejected before it closes its sockets.
+        const auto newer = response.status == 409 ? parse_slave_state(response.body) : std::nullopt;
+        if (newer) {
+            verdict.report = SlaveStateReport{slave, *newer};
+        } else {
+            verdict.report = ForwardFailure{slave};
+        }
+        verdict.outcome = newer ? "stale_term" : "stopping";
+        verdict.problem = slave_name(slave) + (newer ? " follows a newer leader term" : " is stopping");
+        return verdict;
+    }
+    if (response.status == 503 && response.header("X-Leader-Failure")) {
+        verdict.report = coordination::LeaderFailureReport{slave, term};
+    }
+    verdict.outcome = "answered";
+    HttpResponse answer = json_response(response.status, response.body);
+    if (auto type = response.header("Content-Type")) answer.content_type = *type;
+    for (const char* name : passed_headers) {
+        if (auto value = response.header(name)) answer.with_header(name, *value);
+    }
+    verdict.answer = std::move(answer);
+    return verdict;
+}
+
+}  // namespace cdb::lb

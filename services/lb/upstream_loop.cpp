@@ -1,0 +1,376 @@
+#include "upstream_loop.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <queue>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace cdb::lb {
+
+using Clock = std::chrono::steady_clock;
+
+const char* to_string(UpstreamFailure failure) {
+    switch (failure) {
+        case UpstreamFailure::none: return "none";
+        case UpstreamFailure::overloaded: return "overloaded";
+        case UpstreamFailure::no_connection: return "no_connection";
+        case UpstreamFailure::connect_timeout: return "connect_timeout";
+        case UpstreamFailure::send_failed: return "send_failed";
+        case UpstreamFailure::no_answer: return "no_answer";
+        case UpstreamFailure::bad_answer: return "bad_answer";
+    }
+    return "unknown";
+}
+
+struct UpstreamLoop::Connection {
+    enum class Phase { connecting, sending, waiting, idle };
+
+    int fd = -1;
+    int slave = 0;
+    std::optional<SocketAddress> address;
+    Phase phase = Phase::connecting;
+    std::uint32_t watched = 0;  // the epoll events registered for fd
+    std::uint64_t generation = 0;  // which call a deadline belongs to
+    std::string request;
+    std::size_t written = 0;
+    std::optional<HttpResponseReader> reader;
+    std::function<void(UpstreamOutcome)> done;
+    Clock::time_point started;
+};
+
+struct UpstreamLoop::Deadline {
+    Clock::time_point at;
+    int fd;
+    std::uint64_t generation;
+    bool operator>(const Deadline& other) const { return at > other.at; }
+};
+
+struct UpstreamLoop::State {
+    std::unordered_map<int, std::unique_ptr<Connection>> connections;  // by fd
+    std::unordered_map<int, std::vector<int>> idle;                     // slave -> fds, newest last
+    std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
+    std::uint64_t next_generation = 1;
+};
+
+namespace {
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+}  // namespace
+
+UpstreamLoop::UpstreamLoop(UpstreamLimits limits) : limits_(limits), state_(std::make_unique<State>()) {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error("upstream loop: " + errno_text(errno));
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = wake_fd_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+    thread_ = std::thread([this] { run(); });
+}
+
+UpstreamLoop::~UpstreamLoop() {
+    stop();
+    ::close(wake_fd_);
+    ::close(epoll_fd_);
+}
+
+void UpstreamLoop::run_completions(Completions& done) {
+    for (auto& [callback, outcome] : done) callback(std::move(outcome));
+    done.clear();
+}
+
+void UpstreamLoop::submit(UpstreamCall call) {
+    std::unique_lock<std::mutex> lock(queue_mutex_);
+    if (stopping_ || queued_.size() >= limits_.max_queued) {
+        UpstreamOutcome refused;
+        refused.failure = UpstreamFailure::overloaded;
+        refused.problem = stopping_ ? "the load balancer is stopping" : "too many requests waiting for a slave";
+        lock.unlock();
+        call.done(std::move(refused));
+        return;
+    }
+    const bool was_empty = queued_.empty();
+    queued_.push_back(std::move(call));
+    lock.unlock();
+    // One wake-up per batch: the loop takes the whole queue when it wakes.
+    if (was_empty) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
+    }
+}
+
+void UpstreamLoop::stop() {
+    {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        if (stopping_) return;
+        stopping_ = true;
+    }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
+    if (thread_.joinable()) thread_.join();
+}
+
+void UpstreamLoop::run() {
+    std::vector<epoll_event> events(256);
+    Completions done;
+    std::vector<UpstreamCall> calls;
+    bool stopping = false;
+    while (!stopping) {
+        const int count = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), wait_timeout_ms());
+        for (int i = 0; i < count; ++i) {
+            const epoll_event& event = events[static_cast<std::size_t>(i)];
+            if (event.data.fd == wake_fd_) {
+                std::uint64_t ignored;
+                [[maybe_unused]] auto drained = ::read(wake_fd_, &ignored, sizeof ignored);
+                continue;
+            }
+            auto found = state_->connections.find(event.data.fd);
+            if (found != state_->connections.end()) on_event(*found->second, event.events, done);
+        }
+        {
+            std::lock_guard<std::mutex> lock(queue_mutex_);
+            calls.swap(queued_);
+            stopping = stopping_;
+        }
+        for (auto& call : calls) start(std::move(call), done);
+        calls.clear();
+        expire_deadlines(done);
+        run_completions(done);
+    }
+    std::vector<int> open;
+    for (const auto& [fd, connection] : state_->connections) open.push_back(fd);
+    for (int fd : open) {
+        auto& connection = *state_->connections.at(fd);
+        if (connection.phase == Connection::Phase::idle) {
+            close(connection);
+        } else {
+            fail(connection, UpstreamFailure::no_answer, "the load balancer is stopping", done);
+        }
+    }
+    run_completions(done);
+}
+
+int UpstreamLoop::wait_timeout_ms() const {
+    constexpr long long longest_sleep_ms = 1000;  // new calls wake the loop
+    if (state_->deadlines.empty()) return longest_sleep_ms;
+    const auto left = state_->deadlines.top().at - Clock::now();
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+    return static_cast<int>(std::clamp<long long>(ms, 0, longest_sleep_ms));
+}
+
+void UpstreamLoop::expire_deadlines(Completions& done) {
+    const auto now = Clock::now();
+    while (!state_->deadlines.empty() && state_->deadlines.top().at <= now) {
+        const Deadline due = state_->deadlines.top();
+        state_->deadlines.pop();
+        auto found = state_->connections.find(due.fd);
+        if (found == state_->connections.end() || found->second->generation != due.generation) continue;
+        Connection& connection = *found->second;
+        switch (connection.phase) {
+            case Connection::Phase::connecting:
+                fail(connection, UpstreamFailure::connect_timeout,
+                     "no connection within " + std::to_string(limits_.connect.count()) + " ms", done);
+                break;
+            case Connection::Phase::sending:
+                fail(connection, UpstreamFailure::send_failed, "the request could not be sent in time", done);
+                break;
+            case Connection::Phase::waiting:
+                fail(connection, UpstreamFailure::no_answer,
+                     "no answer within " + std::to_string(limits_.total.count()) + " ms", done);
+                break;
+            case Connection::Phase::idle: break;
+        }
+    }
+}
+
+UpstreamLoop::Connection* UpstreamLoop::take_idle(int slave, const SocketAddress& address) {
+    auto found = state_->idle.find(slave);
+    if (found == state_->idle.end()) return nullptr;
+    auto& fds = found->second;
+    while (!fds.empty()) {
+        const int fd = fds.back();
+        fds.pop_back();
+        Connection& connection = *state_->connections.at(fd);
+        if (connection.address == address) return &connection;
+        close(connection);  // the slave's name now resolves elsewhere (a replaced container)
+    }
+    return nullptr;
+}
+
+void UpstreamLoop::start(UpstreamCall call, Completions& done) {
+    const auto started = Clock::now();
+    auto refuse = [&](UpstreamFailure failure, std::string problem) {
+        UpstreamOutcome outcome;
+        outcome.failure = failure;
+        outcome.problem = std::move(problem);
+        done.emplace_back(std::move(call.done), std::move(outcome));
+    };
+    if (!call.address) return refuse(UpstreamFailure::no_connection, "its name does not resolve");
+    Connection* connection = take_idle(call.slave, *call.address);
+    if (connection == nullptr) {
+        if (state_->connections.size() >= limits_.max_connections) {
+            return refuse(UpstreamFailure::overloaded, "too many connections to slaves");
+        }
+        const int fd = ::socket(call.address->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) return refuse(UpstreamFailure::overloaded, "cannot open a socket: " + errno_text(errno));
+        const int on = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        auto owned = std::make_unique<Connection>();
+        owned->fd = fd;
+        owned->slave = call.slave;
+        owned->address = call.address;
+        connection = owned.get();
+        state_->connections.emplace(fd, std::move(owned));
+        connection->generation = state_->next_generation++;
+        connection->done = std::move(call.done);
+        connection->request = std::move(call.request);
+        connection->started = started;
+        if (::connect(fd, call.address->get(), call.address->length()) < 0 && errno != EINPROGRESS) {
+            return fail(*connection, UpstreamFailure::no_connection, errno_text(errno), done);
+        }
+        connection->phase = Connection::Phase::connecting;
+        watch(*connection, EPOLLOUT);
+        state_->deadlines.push({started + limits_.connect, fd, connection->generation});
+        return;
+    }
+    connection->done = std::move(call.done);
+    connection->request = std::move(call.request);
+    connection->started = started;
+    begin_sending(*connection, done);
+}
+
+void UpstreamLoop::watch(Connection& connection, std::uint32_t events) {
+    if (connection.watched == events) return;
+    epoll_event event{};
+    event.events = events | EPOLLRDHUP;
+    event.data.fd = connection.fd;
+    ::epoll_ctl(epoll_fd_, connection.watched == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, connection.fd, &event);
+    connection.watched = events;
+}
+
+void UpstreamLoop::begin_sending(Connection& connection, Completions& done) {
+    connection.phase = Connection::Phase::sending;
+    connection.generation = state_->next_generation++;  // voids the connect deadline
+    connection.written = 0;
+    connection.reader.emplace(limits_.max_response_bytes, connection.request.rfind("HEAD ", 0) == 0);
+    state_->deadlines.push({connection.started + limits_.total, connection.fd, connection.generation});
+    write_more(connection, done);
+}
+
+void UpstreamLoop::write_more(Connection& connection, Completions& done) {
+    while (connection.written < connection.request.size()) {
+        const ssize_t sent = ::send(connection.fd, connection.request.data() + connection.written,
+                                    connection.request.size() - connection.written, MSG_NOSIGNAL);
+        if (sent < 0 && errno == EINTR) continue;
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return watch(connection, EPOLLOUT);
+        if (sent < 0) return fail(connection, UpstreamFailure::send_failed, errno_text(errno), done);
+        connection.written += static_cast<std::size_t>(sent);
+    }
+    connection.phase = Connection::Phase::waiting;
+    watch(connection, EPOLLIN);
+}
+
+void UpstreamLoop::on_event(Connection& connection, std::uint32_t events, Completions& done) {
+    switch (connection.phase) {
+        case Connection::Phase::connecting: {
+            int error = 0;
+            socklen_t length = sizeof error;
+            ::getsockopt(connection.fd, SOL_SOCKET, SO_ERROR, &error, &length);
+            if (error != 0) return fail(connection, UpstreamFailure::no_connection, errno_text(error), done);
+            return begin_sending(connection, done);
+        }
+        case Connection::Phase::sending:
+            if (events & EPOLLERR) return fail(connection, UpstreamFailure::send_failed, "connection broken", done);
+            return write_more(connection, done);
+        case Connection::Phase::waiting: return read_more(connection, done);
+        case Connection::Phase::idle: {
+            // A kept-alive connection has nothing to say until asked: this is the slave closing it.
+            auto& fds = state_->idle[connection.slave];
+            fds.erase(std::remove(fds.begin(), fds.end(), connection.fd), fds.end());
+            return close(connection);
+        }
+    }
+}
+
+void UpstreamLoop::read_more(Connection& connection, Completions& done) {
+    thread_local char buffer[64 * 1024];
+    for (;;) {
+        const ssize_t received = ::recv(connection.fd, buffer, sizeof buffer, 0);
+        if (received < 0 && errno == EINTR) continue;
+        if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        HttpResponseReader& reader = *connection.reader;
+        if (received < 0) {
+            return fail(connection, UpstreamFailure::no_answer, "connection broken: " + errno_text(errno), done);
+        }
+        const auto progress = received == 0 ? reader.end_of_stream()
+                                            : reader.feed(std::string_view(buffer, static_cast<std::size_t>(received)));
+        if (progress == HttpResponseReader::Progress::complete) {
+            UpstreamResponse response = reader.take();
+            if (received == 0) response.keep_alive = false;
+            return finish(connection, std::move(response), done);
+        }
+        if (progress == HttpResponseReader::Progress::invalid) {
+            const bool cut = received == 0;
+            return fail(connection, cut ? UpstreamFailure::no_answer : UpstreamFailure::bad_answer, reader.problem(),
+                        done);
+        }
+    }
+}
+
+void UpstreamLoop::finish(Connection& connection, UpstreamResponse response, Completions& done) {
+    UpstreamOutcome outcome;
+    outcome.elapsed = Clock::now() - connection.started;
+    const bool reuse = response.keep_alive;
+    outcome.response = std::move(response);
+    auto callback = std::move(connection.done);
+    connection.reader.reset();
+    connection.request.clear();
+    auto& idle = state_->idle[connection.slave];
+    if (reuse && idle.size() < limits_.max_idle_per_slave) {
+        connection.phase = Connection::Phase::idle;
+        connection.generation = state_->next_generation++;  // voids the call's deadline
+        idle.push_back(connection.fd);
+    } else {
+        close(connection);
+    }
+    done.emplace_back(std::move(callback), std::move(outcome));
+}
+
+void UpstreamLoop::fail(Connection& connection, UpstreamFailure failure, std::string problem, Completions& done) {
+    UpstreamOutcome outcome;
+    outcome.failure = failure;
+    outcome.problem = std::move(problem);
+    outcome.elapsed = Clock::now() - connection.started;
+    auto callback = std::move(connection.done);
+    close(connection);
+    if (callback) done.emplace_back(std::move(callback), std::move(outcome));
+}
+
+void UpstreamLoop::close(Connection& connection) {
+    const int fd = connection.fd;
+    ::close(fd);  // also leaves the epoll set
+    state_->connections.erase(fd);
+}
+
+UpstreamClient::UpstreamClient(UpstreamLimits limits, std::size_t loops) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(loops, 1); ++i) {
+        loops_.push_back(std::make_unique<UpstreamLoop>(limits));
+    }
+}
+
+void UpstreamClient::submit(UpstreamCall call) { loops_[next_++ % loops_.size()]->submit(std::move(call)); }
+
+void UpstreamClient::stop() {
+    for (auto& loop : loops_) loop->stop();
+}
+
+}  // namespace cdb::lb

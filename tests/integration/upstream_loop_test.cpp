@@ -1,0 +1,252 @@
+// The LB's upstream loop against scripted loopback servers: every way a slave can answer, fail to
+// answer, or vanish, over real sockets.
+#include "upstream_loop.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "test_processes.h"
+#include "unanswered_port.h"
+
+namespace cdb::test {
+namespace {
+
+using namespace std::chrono_literals;
+using lb::UpstreamCall;
+using lb::UpstreamFailure;
+using lb::UpstreamLimits;
+using lb::UpstreamLoop;
+using lb::UpstreamOutcome;
+
+lb::SocketAddress loopback_address(int port) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return lb::SocketAddress(reinterpret_cast<const sockaddr&>(address), sizeof address);
+}
+
+// Accepts connections one at a time and lets `respond` act on each request it reads (headers and a
+// Content-Length body): answer, close, or keep quiet.
+class ScriptedSlave {
+public:
+    // Returns false to close the connection after acting.
+    using Respond = std::function<bool(int fd, const std::string& request)>;
+
+    explicit ScriptedSlave(Respond respond) : respond_(std::move(respond)) {
+        port_ = free_port_block(1);
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int yes = 1;
+        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<uint16_t>(port_));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 16) != 0) {
+            throw std::runtime_error("cannot listen on " + std::to_string(port_));
+        }
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~ScriptedSlave() {
+        stopping_ = true;
+        thread_.join();
+        ::close(listener_);
+    }
+    int port() const { return port_; }
+    int connections() const { return connections_; }
+
+private:
+    bool readable(int fd) const {
+        pollfd watched{fd, POLLIN, 0};
+        return ::poll(&watched, 1, 20) > 0;
+    }
+    void serve() {
+        while (!stopping_) {
+            if (!readable(listener_)) continue;
+            const int fd = ::accept(listener_, nullptr, nullptr);
+            if (fd < 0) continue;
+            ++connections_;
+            std::string buffer;
+            bool open = true;
+            while (open && !stopping_) {
+                if (!readable(fd)) continue;
+                char chunk[4096];
+                const ssize_t got = ::recv(fd, chunk, sizeof chunk, 0);
+                if (got <= 0) break;
+                buffer.append(chunk, static_cast<std::size_t>(got));
+                const auto end = buffer.find("\r\n\r\n");
+                if (end == std::string::npos) continue;
+                std::size_t length = 0;
+                if (auto at = buffer.find("Content-Length: "); at != std::string::npos && at < end) {
+                    length = std::stoul(buffer.substr(at + 16));
+                }
+                if (buffer.size() < end + 4 + length) continue;
+                const std::string request = buffer.substr(0, end + 4 + length);
+                buffer.erase(0, request.size());
+                open = respond_(fd, request);
+            }
+            ::close(fd);
+        }
+    }
+
+    Respond respond_;
+    int port_ = 0;
+    int listener_ = -1;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> connections_{0};
+    std::thread thread_;
+};
+
+void send_all(int fd, const std::string& bytes) { ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+
+const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+
+UpstreamLimits short_limits() {
+    UpstreamLimits limits;
+    limits.connect = 200ms;
+    limits.total = 400ms;
+    return limits;
+}
+
+// Submits one call and waits for its outcome.
+UpstreamOutcome call(UpstreamLoop& loop, int port, const std::string& request = "GET /get/a HTTP/1.1\r\nHost: t\r\n\r\n") {
+    auto outcome = std::make_shared<std::promise<UpstreamOutcome>>();
+    auto answered = outcome->get_future();
+    UpstreamCall call;
+    call.slave = 0;
+    call.address = loopback_address(port);
+    call.request = request;
+    call.done = [outcome](UpstreamOutcome result) { outcome->set_value(std::move(result)); };
+    loop.submit(std::move(call));
+    if (answered.wait_for(5s) != std::future_status::ready) throw std::runtime_error("no outcome within 5 s");
+    return answered.get();
+}
+
+TEST(UpstreamLoop, ReusesOneConnectionForCallsInSequence) {
+    ScriptedSlave slave([](int fd, const std::string&) {
+        send_all(fd, ok);
+        return true;
+    });
+    UpstreamLoop loop(short_limits());
+    for (int i = 0; i < 5; ++i) {
+        const UpstreamOutcome outcome = call(loop, slave.port());
+        ASSERT_TRUE(outcome.response) << outcome.problem;
+        EXPECT_EQ(outcome.response->status, 200);
+        EXPECT_EQ(outcome.response->body, "{}");
+    }
+    EXPECT_EQ(slave.connections(), 1);
+}
+
+TEST(UpstreamLoop, ReadsAnAnswerThatArrivesInPieces) {
+    ScriptedSlave slave([](int fd, const std::string&) {
+        for (char byte : ok) {
+            send_all(fd, std::string(1, byte));
+            std::this_thread::sleep_for(1ms);  // separate segments, each read on its own
+        }
+        return true;
+    });
+    UpstreamLoop loop(short_limits());
+    const UpstreamOutcome outcome = call(loop, slave.port());
+    ASSERT_TRUE(outcome.response) << outcome.problem;
+    EXPECT_EQ(outcome.response->body, "{}");
+}
+
+TEST(UpstreamLoop, SendsABodyWhole) {
+    const std::string body(300 * 1024, 'v');  // more than a socket buffer takes at once
+    std::string received;
+    ScriptedSlave slave([&](int fd, const std::string& request) {
+        received = request;
+        send_all(fd, ok);
+        return true;
+    });
+    UpstreamLoop loop(short_limits());
+    const std::string request =
+        "POST /set HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    const UpstreamOutcome outcome = call(loop, slave.port(), request);
+    ASSERT_TRUE(outcome.response) << outcome.problem;
+    EXPECT_EQ(received, request);
+}
+
+TEST(UpstreamLoop, AClosedConnectionIsNotReusedAndItsSlaveIsReachedAgain) {
+    ScriptedSlave slave([](int fd, const std::string&) {
+        send_all(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+        return false;
+    });
+    UpstreamLoop loop(short_limits());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(call(loop, slave.port()).response);
+    EXPECT_EQ(slave.connections(), 3);
+}
+
+TEST(UpstreamLoop, ARefusedConnectionNeverArrived) {
+    const int nobody = free_port_block(1);
+    UpstreamLoop loop(short_limits());
+    const UpstreamOutcome outcome = call(loop, nobody);
+    EXPECT_EQ(outcome.failure, UpstreamFailure::no_connection);
+    EXPECT_TRUE(outcome.never_arrived());
+}
+
+TEST(UpstreamLoop, AConnectionThatNeverCompletesTimesOutAtTheConnectLimit) {
+    const int port = free_port_block(1);
+    UnansweredPort unanswered(port);
+    ASSERT_TRUE(unanswered.bound());
+    UpstreamLoop loop(short_limits());
+    const UpstreamOutcome outcome = call(loop, port);
+    EXPECT_EQ(outcome.failure, UpstreamFailure::connect_timeout);
+    EXPECT_TRUE(outcome.never_arrived());
+    EXPECT_GE(outcome.elapsed, 200ms);
+    EXPECT_LT(outcome.elapsed, 350ms);
+}
+
+TEST(UpstreamLoop, ASilentSlaveCostsTheTotalLimitAndMayHaveActed) {
+    ScriptedSlave slave([](int, const std::string&) { return true; });  // reads, never answers
+    UpstreamLoop loop(short_limits());
+    const UpstreamOutcome outcome = call(loop, slave.port());
+    EXPECT_EQ(outcome.failure, UpstreamFailure::no_answer);
+    EXPECT_FALSE(outcome.never_arrived());
+    EXPECT_GE(outcome.elapsed, 400ms);
+    EXPECT_LT(outcome.elapsed, 550ms);
+}
+
+TEST(UpstreamLoop, ASlaveClosingMidAnswerGivesNoAnswer) {
+    ScriptedSlave slave([](int fd, const std::string&) {
+        send_all(fd, ok.substr(0, 20));
+        return false;
+    });
+    UpstreamLoop loop(short_limits());
+    const UpstreamOutcome outcome = call(loop, slave.port());
+    EXPECT_EQ(outcome.failure, UpstreamFailure::no_answer);
+    EXPECT_EQ(outcome.problem, "connection closed in the middle of the response");
+}
+
+TEST(UpstreamLoop, AGarbledAnswerIsABadAnswer) {
+    ScriptedSlave slave([](int fd, const std::string&) {
+        send_all(fd, "SSH-2.0-OpenSSH\r\n\r\n");
+        return true;
+    });
+    UpstreamLoop loop(short_limits());
+    EXPECT_EQ(call(loop, slave.port()).failure, UpstreamFailure::bad_answer);
+}
+
+TEST(UpstreamLoop, StoppingAnswersCallsInFlightAndRefusesNewOnes) {
+    ScriptedSlave slave([](int, const std::string&) { return true; });
+    UpstreamLoop loop(short_limits());
+    std::promise<UpstreamOutcome> in_flight;
+    UpstreamCall pending;
+    pending.address = loopback_address(slave.port());
+    pending.request = "GET /get/a HTTP/1.1\r\nHost: t\r\n\r\n";
+    pending.done = [&](UpstreamOutcome outcome) { in_flight.set_value(std::move(outcome)); };
+    loop.submit(std::move(pending));
+    ASSERT_TRUE(wait_until([&] { return slave.connections() == 1; }, 2000ms));
+    loop.stop();
+    auto stopped = in_flight.get_future();
+    ASSERT_EQ(stopped.wait_for(0s), std::future_status::ready);
+    EXPECT_EQ(stopped.get().problem, "the load balancer is stopping");
+    EXPECT_EQ(call(loop, slave.port()).failure, UpstreamFailure::overloaded);
+}
+
+}  // namespace
+}  // namespace cdb::test

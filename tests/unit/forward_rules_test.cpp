@@ -1,0 +1,102 @@
+#include "forward_rules.h"
+
+#include <gtest/gtest.h>
+
+namespace cdb::lb {
+namespace {
+
+constexpr int slave = 2;
+constexpr std::int64_t term = 7;
+
+UpstreamOutcome failed(UpstreamFailure failure) {
+    UpstreamOutcome outcome;
+    outcome.failure = failure;
+    outcome.problem = "what happened";
+    return outcome;
+}
+
+UpstreamOutcome answered(int status, std::vector<std::pair<std::string, std::string>> headers, std::string body) {
+    UpstreamOutcome outcome;
+    outcome.response = UpstreamResponse{status, std::move(headers), std::move(body), true};
+    return outcome;
+}
+
+TEST(ForwardRules, ARequestThatNeverArrivedGoesElsewhereWhateverItsMethod) {
+    for (auto failure : {UpstreamFailure::no_connection, UpstreamFailure::connect_timeout, UpstreamFailure::send_failed}) {
+        for (bool idempotent : {true, false}) {
+            const AttemptVerdict verdict = judge_attempt(slave, term, idempotent, failed(failure));
+            EXPECT_FALSE(verdict.answer) << to_string(failure);
+            ASSERT_TRUE(verdict.report);
+            EXPECT_EQ(std::get<ForwardFailure>(*verdict.report).index, slave);
+            EXPECT_EQ(verdict.problem, "slave-2: what happened");
+        }
+    }
+}
+
+TEST(ForwardRules, AnUnansweredReadGoesElsewhereAnUnansweredWriteIsReported502) {
+    EXPECT_FALSE(judge_attempt(slave, term, true, failed(UpstreamFailure::no_answer)).answer);
+    const AttemptVerdict write = judge_attempt(slave, term, false, failed(UpstreamFailure::no_answer));
+    ASSERT_TRUE(write.answer);
+    EXPECT_EQ(write.answer->status, 502);
+    EXPECT_NE(write.answer->body.find("may or may not have been applied"), std::string::npos);
+    ASSERT_TRUE(write.report);
+    const AttemptVerdict garbled = judge_attempt(slave, term, false, failed(UpstreamFailure::bad_answer));
+    ASSERT_TRUE(garbled.answer);
+    EXPECT_EQ(garbled.answer->status, 502);
+}
+
+TEST(ForwardRules, TheLbsOwnRefusalSaysNothingAboutTheSlave) {
+    const AttemptVerdict verdict = judge_attempt(slave, term, false, failed(UpstreamFailure::overloaded));
+    EXPECT_FALSE(verdict.answer);
+    EXPECT_FALSE(verdict.report);
+}
+
+TEST(ForwardRules, AStoppingSlaveIsLeftForTheNextOneAndReported) {
+    const AttemptVerdict verdict =
+        judge_attempt(slave, term, false, answered(503, {{"X-Retry-Elsewhere", "stopping"}}, R"({"error":"stopping"})"));
+    EXPECT_FALSE(verdict.answer);
+    ASSERT_TRUE(verdict.report);
+    EXPECT_EQ(std::get<ForwardFailure>(*verdict.report).index, slave);
+    EXPECT_STREQ(verdict.outcome, "stopping");
+}
+
+TEST(ForwardRules, ASlaveOnANewerTermIsLeftForTheNextOneAndItsTermReported) {
+    const AttemptVerdict verdict = judge_attempt(
+        slave, term, false, answered(409, {{"x-retry-elsewhere", "stale-term"}}, R"({"error":"x","term":9,"leader":1})"));
+    EXPECT_FALSE(verdict.answer);
+    ASSERT_TRUE(verdict.report);
+    const auto& report = std::get<SlaveStateReport>(*verdict.report);
+    EXPECT_EQ(report.state.term, 9);
+    EXPECT_EQ(report.state.leader, 1);
+    EXPECT_STREQ(verdict.outcome, "stale_term");
+}
+
+TEST(ForwardRules, AnAnswerPassesToTheClientWithItsHeaders) {
+    const AttemptVerdict verdict = judge_attempt(
+        slave, term, false,
+        answered(200, {{"Content-Type", "application/json"}, {"X-Replication", "degraded"}, {"Server", "slave"}},
+                 R"({"key":"a"})"));
+    ASSERT_TRUE(verdict.answer);
+    EXPECT_EQ(verdict.answer->status, 200);
+    EXPECT_EQ(verdict.answer->body, R"({"key":"a"})");
+    EXPECT_EQ(verdict.answer->header("X-Replication"), "degraded");
+    EXPECT_FALSE(verdict.answer->header("Server"));
+    EXPECT_FALSE(verdict.report);
+    // A 409 without X-Retry-Elsewhere (a key holding another type) is the client's answer.
+    EXPECT_EQ(judge_attempt(slave, term, false, answered(409, {}, "{}")).answer->status, 409);
+}
+
+TEST(ForwardRules, ALeaderFailureIsAnsweredAndReportedWithTheTerm) {
+    const AttemptVerdict verdict =
+        judge_attempt(slave, term, false, answered(503, {{"X-Leader-Failure", "7"}, {"Retry-After", "1"}}, "{}"));
+    ASSERT_TRUE(verdict.answer);
+    EXPECT_EQ(verdict.answer->status, 503);
+    EXPECT_EQ(verdict.answer->header("Retry-After"), "1");
+    ASSERT_TRUE(verdict.report);
+    const auto& report = std::get<coordination::LeaderFailureReport>(*verdict.report);
+    EXPECT_EQ(report.from, slave);
+    EXPECT_EQ(report.term, term);
+}
+
+}  // namespace
+}  // namespace cdb::lb
