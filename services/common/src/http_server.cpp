@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <future>
 #include <thread>
 #include <cctype>
 
@@ -82,12 +81,20 @@ private:
 };
 
 // Everything a response needs once the request is gone: a handler may answer from another thread
-// after onRequest returned (Pistache queues writes to the connection's own thread).
-class PendingResponse {
+// after onRequest returned.
+//
+// Pistache 0.0.5 queues each write under the connection's descriptor number. Written from another
+// thread, an answer could reach a stranger: the client hangs up, its connection's thread closes the
+// descriptor, a new connection gets the same number, then the write is taken from the queue. So an
+// answer given on another thread is first carried to the connection's own thread, by an empty write
+// whose completion runs there; that thread alone closes the connection, so there the client's
+// presence is certain, and the answer is written at once (Transport::flush).
+class PendingResponse : public std::enable_shared_from_this<PendingResponse> {
 public:
-    PendingResponse(const Http::Request& request, Http::ResponseWriter writer)
+    PendingResponse(const Http::Request& request, Http::ResponseWriter writer, Tcp::Transport* transport)
         : keep_alive_(client_wants_keep_alive(request)),
-          request_thread_(std::this_thread::get_id()),
+          connection_thread_(std::this_thread::get_id()),
+          transport_(transport),
           writer_(std::move(writer)) {
         if (spdlog::should_log(spdlog::level::debug)) {
             description_ = Http::methodString(request.method()) + std::string(" ") + to_valid_utf8(request.resource());
@@ -96,14 +103,40 @@ public:
 
     bool keep_alive() const { return keep_alive_; }
 
-    void send(const HttpResponse& response) {
+    void send(HttpResponse response) {
         if (answered_.exchange(true)) return;
+        if (std::this_thread::get_id() == connection_thread_) return write(response);
+        carry_to_connection_thread(std::move(response));
+    }
+
+private:
+    void carry_to_connection_thread(HttpResponse response) {
+        std::shared_ptr<Tcp::Peer> peer;
+        try {
+            peer = writer_.peer();
+        } catch (const std::exception&) {
+            return gone(response.status);
+        }
+        const auto carrier = std::this_thread::get_id();
+        auto self = shared_from_this();
+        // If the empty write completed before `then` was attached, the continuation runs here, on the
+        // carrier: carry again. Otherwise it runs on the connection's thread. When the descriptor is no
+        // longer a connection of that thread, Pistache drops the write: the client has gone.
+        peer->send(RawBuffer("", 0))
+            .then(
+                [self, response, carrier](ssize_t) {
+                    if (std::this_thread::get_id() == carrier) return self->carry_to_connection_thread(response);
+                    self->write(response);
+                },
+                [self, status = response.status](std::exception_ptr) { self->gone(status); });
+    }
+
+    void gone(int status) const { spdlog::debug("{} -> {}: the client left before the answer", description_, status); }
+
+    // On the connection's thread.
+    void write(const HttpResponse& response) {
         spdlog::debug("{} -> {}", description_, response.status);
-        // Closing means shutting the socket down after the write (close_after_send). Only the
-        // connection's own thread may do that: once the client has gone, Pistache closes the fd on
-        // that thread and a new connection may get its number, which a late shutdown would cut.
-        const bool keep_alive =
-            keep_alive_ && !(response.close_connection && std::this_thread::get_id() == request_thread_);
+        const bool keep_alive = keep_alive_ && !response.close_connection;
         writer_.headers().remove<Http::Header::Connection>();
         writer_.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
                                                                    : Http::ConnectionControl::Close);
@@ -115,14 +148,15 @@ public:
             auto sent = writer_.send(static_cast<Http::Code>(response.status), response.body,
                                      Http::Mime::MediaType::fromString(response.content_type));
             if (!keep_alive) close_after_send(std::move(sent), peer);
-        } catch (const std::exception& error) {
-            spdlog::debug("{} -> {}: the client left before the answer: {}", description_, response.status, error.what());
+            transport_->flush();
+        } catch (const std::exception&) {
+            gone(response.status);
         }
     }
 
-private:
     const bool keep_alive_;
-    const std::thread::id request_thread_;
+    const std::thread::id connection_thread_;
+    Tcp::Transport* const transport_;
     std::string description_;
     std::atomic<bool> answered_{false};
     Http::ResponseWriter writer_;
@@ -135,32 +169,11 @@ public:
     explicit RoutingHandler(std::shared_ptr<RouteTable> routes = nullptr) : routes_(std::move(routes)) {}
 
     void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
-        auto pending = std::make_shared<PendingResponse>(request, std::move(writer));
-        if (pending->keep_alive()) {
-            dispatch(request, [pending](HttpResponse response) { pending->send(response); });
-            return;
-        }
-        // This connection closes after the answer, which only this thread may do (PendingResponse):
-        // wait for an answer given elsewhere. Such a client reconnects per request anyway.
-        auto answer = std::make_shared<std::promise<HttpResponse>>();
-        auto answered = answer->get_future();
-        dispatch(request, [answer](HttpResponse response) {
-            try {
-                answer->set_value(std::move(response));
-            } catch (const std::future_error&) {  // answered twice: the first answer stands
-            }
-        });
-        if (answered.wait_for(late_answer_limit) == std::future_status::ready) {
-            pending->send(answered.get());
-        } else {
-            pending->send(error_response(504, "no answer within " + std::to_string(late_answer_limit.count()) + " s"));
-        }
+        auto pending = std::make_shared<PendingResponse>(request, std::move(writer), transport());
+        dispatch(request, [pending](HttpResponse response) { pending->send(std::move(response)); });
     }
 
 private:
-    // Far above any answer's own bounds (the LB's is 3 attempts of the upstream timeout): a safety net.
-    static constexpr std::chrono::seconds late_answer_limit{30};
-
     void dispatch(const Http::Request& request, Reply reply) {
         try {
             routes_->dispatch(convert(request), reply);
