@@ -250,7 +250,11 @@ compose_skip_reason() {
 locked_compose() {
   local containers
   containers=$(docker ps -q --filter label=com.docker.compose.project=consult-db)
-  [[ -z $containers ]] || { say "skipped launch: a Compose project consult-db runs already"; return 0; }
+  if [[ -n $containers ]]; then
+    say "skipped launch time and image sizes: a Compose project consult-db runs already"
+    echo "skipped: a Compose project consult-db runs already" >"$out_dir/compose_skipped"
+    return 0
+  fi
   say "  images: docker/build-images.sh (builds only when missing or stale)"
   DOCKER_BUILDKIT=0 "$repo/docker/build-images.sh" >>"$out_dir/compose.log" 2>&1 || die "the images did not build (log: $out_dir/compose.log)"
   local image
@@ -273,7 +277,11 @@ locked_compose() {
 
 section_compose() {
   local reason; reason=$(compose_skip_reason)
-  if [[ -n $reason ]]; then say "skipped launch time and image sizes: $reason"; return; fi
+  if [[ -n $reason ]]; then
+    say "skipped launch time and image sizes: $reason"
+    echo "skipped: $reason" >"$out_dir/compose_skipped"
+    return
+  fi
   say "Launch: ./launch-env N for N in $launch_sizes (Docker Compose), under $docker_lock"
   BENCH_OUT=$out_dir SECTIONS=$sections BUILD_DIR=$build_dir flock "$docker_lock" "$0" --locked-compose
 }
@@ -343,13 +351,19 @@ report() {
     local size goal
     for size in $launch_sizes; do
       case $size in 5) goal="< 10 s" ;; 20) goal="< 30 s" ;; *) goal="" ;; esac
-      echo "| ./launch-env $size (Compose), s to all ready | $(values launch "n$size" seconds | median) | | | $goal |"
+      echo "| ./launch-env $size (Compose), s to all ready | $(compose_figure launch "n$size" seconds) | | | $goal |"
     done
   fi
   if [[ " $sections " == *" footprint "* ]]; then
-    echo "| image size MB, slave / lb | $(values footprint slave image_mb | median) / $(values footprint lb image_mb | median) | | | < 140 / < 130 |"
+    echo "| image size MB, slave / lb | $(compose_figure footprint slave image_mb) / $(compose_figure footprint lb image_mb) | | | < 140 / < 130 |"
     echo "| idle RSS MiB, slave (largest of $clusters) / lb | $(values footprint slave rss_mib | sort -g | tail -n1) / $(values footprint lb rss_mib | median) | | | < 10 / < 15 |"
   fi
+}
+
+# A figure of the Docker sections, or why it was skipped.
+compose_figure() {
+  local value; value=$(values "$@" | median)
+  if [[ $value == - && -f $out_dir/compose_skipped ]]; then cat "$out_dir/compose_skipped"; else echo "$value"; fi
 }
 
 # Sum of a figure over all runs; "-" when there is none.
