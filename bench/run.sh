@@ -7,7 +7,7 @@
 #   DURATION=10      seconds of each wrk run         PAIRS=3    rounds of each comparison
 #   KILLS=20         failovers of each side          KILL_BATCH=5  kills per batch (sides alternate)
 #   BENCH_COMPOSE=1  launch time and image sizes (Docker); 0 skips them
-#   LAUNCH_SIZES="1 5 20"   BENCH_KEYS=1000   BENCH_OUT=.run/bench/<time>
+#   LAUNCH_SIZES="1 5 20"   DOCKER_LOCK_WAIT_S=900   BENCH_KEYS=1000   BENCH_OUT=.run/bench/<time>
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +23,7 @@ keys=${BENCH_KEYS:-1000}
 clusters=3
 out_dir=${BENCH_OUT:-$repo/.run/bench/$(date +%Y%m%d-%H%M%S)}
 docker_lock=/tmp/consult-db-docker.lock
+lock_wait_s=${DOCKER_LOCK_WAIT_S:-900}
 
 say() { printf 'bench [%4ss]: %s\n' "$SECONDS" "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -249,6 +250,7 @@ compose_skip_reason() {
 # Runs under flock $docker_lock (the images and the Compose project are shared by every worktree).
 locked_compose() {
   local containers
+  touch "$out_dir/compose_started"
   containers=$(docker ps -q --filter label=com.docker.compose.project=consult-db)
   if [[ -n $containers ]]; then
     say "skipped launch time and image sizes: a Compose project consult-db runs already"
@@ -283,7 +285,14 @@ section_compose() {
     return
   fi
   say "Launch: ./launch-env N for N in $launch_sizes (Docker Compose), under $docker_lock"
-  BENCH_OUT=$out_dir SECTIONS=$sections BUILD_DIR=$build_dir flock "$docker_lock" "$0" --locked-compose
+  # Another worktree may hold the lock for minutes (an image build): wait, but not for ever.
+  BENCH_OUT=$out_dir SECTIONS=$sections BUILD_DIR=$build_dir flock -o -w "$lock_wait_s" "$docker_lock" "$0" --locked-compose &&
+    return
+  if [[ -f $out_dir/compose_started ]]; then reason="failed (log: $out_dir/compose.log)"
+  else reason="skipped: $docker_lock stayed busy for $lock_wait_s s"
+  fi
+  say "launch time and image sizes: $reason"
+  echo "$reason" >"$out_dir/compose_skipped"
 }
 
 # --- Idle RSS -------------------------------------------------------------------------------------
