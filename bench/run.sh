@@ -251,7 +251,7 @@ compose_skip_reason() {
 locked_compose() {
   local containers
   touch "$out_dir/compose_started"
-  containers=$(docker ps -q --filter label=com.docker.compose.project=consult-db)
+  containers=$(docker ps -q --filter label=com.docker.compose.project=consult-db) || die "docker ps failed"
   if [[ -n $containers ]]; then
     say "skipped launch time and image sizes: a Compose project consult-db runs already"
     echo "skipped: a Compose project consult-db runs already" >"$out_dir/compose_skipped"
