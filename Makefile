@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 # PORT=P: the local port of the load balancer for launch and kind-up (default 8080).
 PORT ?=
 
-.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e
+.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e bench bench-deps
 
 all: build
 
@@ -55,3 +55,11 @@ kind-down:
 e2e:
 	@docker/build-images.sh
 	timeout -k 30 900 tests/e2e/compose_e2e.sh
+
+# Benchmarks (docs/BENCHMARKS.md): figures, not tests; CI does not run them. Settings by environment,
+# e.g. DURATION=3 PAIRS=1 KILLS=2 BENCH_COMPOSE=0 make bench (bench/run.sh lists them all).
+bench-deps:
+	@scripts/deps.sh bench/apt-packages.txt
+
+bench: build bench-deps
+	@bench/run.sh

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in scripts/apt-packages.txt that are missing.
-# As root it runs apt-get; otherwise it prints the exact command to run.
+# Installs the Debian packages listed in scripts/apt-packages.txt (or in the list file given as the
+# argument: bench/apt-packages.txt) that are missing. As root it runs apt-get; otherwise it prints
+# the exact command to run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-mapfile -t wanted < <(grep -v '^\s*#' "$here/apt-packages.txt" | grep -v '^\s*$')
+list=${1:-$here/apt-packages.txt}
+mapfile -t wanted < <(grep -v '^\s*#' "$list" | grep -v '^\s*$')
 
 missing=()
 for package in "${wanted[@]}"; do

@@ -63,8 +63,16 @@ else
   rm -f /var/run/docker.pid
   say "starting dockerd in the background (log: $dockerd_log)"
   mkdir -p "$(dirname "$dockerd_log")"
-  # setsid: the engine outlives this script and the terminal or CI step that ran it.
-  setsid dockerd >>"$dockerd_log" 2>&1 </dev/null &
+  # setsid: the engine outlives this script and the terminal or CI step that ran it. It gets no
+  # descriptor of ours but 0-2: one it inherited would stay open as long as it runs, e.g. the lock
+  # of `flock /tmp/consult-db-docker.lock ...`, which then no one else could take until it stops.
+  (
+    for fd in "/proc/$BASHPID/fd/"*; do
+      fd=${fd##*/}
+      (( fd > 2 )) && eval "exec $fd>&-"
+    done
+    exec setsid dockerd >>"$dockerd_log" 2>&1 </dev/null
+  ) &
   started_pid=$!
 fi
 

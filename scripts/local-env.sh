@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Local mode of ./launch-env: every part as a process on 127.0.0.1 (no Docker): N redis-server,
 # N slave and one lb, with PIDs and logs under .run/local. Called as: local-env.sh ACTION [LB_PORT]
-# with ACTION one of N, status, down.
+# with ACTION one of N, status, down. LOCAL_RUN_DIR=DIR keeps the state elsewhere, so a second
+# system (make bench's) runs beside the user's.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-run_dir="$repo/.run/local"
+run_dir="${LOCAL_RUN_DIR:-$repo/.run/local}"
 build_dir="${BUILD_DIR:-$repo/build}"
 max_clusters=256
 ready_timeout_s=${READY_TIMEOUT_S:-60}

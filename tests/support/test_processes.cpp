@@ -130,13 +130,22 @@ RedisServer::~RedisServer() {
 }
 
 void RedisServer::start() {
+    launch(how_ == RedisStart::replica_of_nowhere ? std::vector<std::string>{"--replicaof", "127.0.0.1", "1"}
+                                                  : std::vector<std::string>{});
+}
+
+void RedisServer::start_replica_of(int master_port) {
+    launch({"--replicaof", "127.0.0.1", std::to_string(master_port)});
+}
+
+void RedisServer::launch(const std::vector<std::string>& replication_args) {
     // A restarted Redis starts empty, like a crashed machine's: what a replica saved is gone.
     std::filesystem::remove(data_dir_ + "/dump.rdb");
     std::vector<std::string> args{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
                                   "--dir", data_dir_, "--save", "", "--appendonly", "no", "--daemonize", "no",
                                   // A new follower syncs at once instead of after Redis's default 5 s.
                                   "--repl-diskless-sync-delay", "0"};
-    if (how_ == RedisStart::replica_of_nowhere) args.insert(args.end(), {"--replicaof", "127.0.0.1", "1"});
+    args.insert(args.end(), replication_args.begin(), replication_args.end());
     process_ = std::make_unique<ChildProcess>("redis-" + std::to_string(port_), args);
     const bool up = wait_until([&] { return command({"PING"}).is_status("PONG"); }, 5000ms);
     if (!up) throw std::runtime_error("redis-server on port " + std::to_string(port_) + " did not start: " + process_->log());

@@ -55,6 +55,9 @@ public:
     RedisServer(int port, RedisStart how);
     ~RedisServer();
     void start();  // (re)starts on the same port and waits until it answers PING
+    // (Re)starts as a replica of the Redis on 127.0.0.1:master_port, whatever `how` said: a Redis
+    // under Sentinel, which is never promoted by anything else.
+    void start_replica_of(int master_port);
     void kill();   // SIGKILL: like a crash
     void pause();  // SIGSTOP: a black hole
     void resume();
@@ -63,6 +66,8 @@ public:
     RedisReply command(const std::vector<std::string>& args) const;
 
 private:
+    void launch(const std::vector<std::string>& replication_args);
+
     int port_;
     RedisStart how_;
     std::string data_dir_;  // its own, always empty at start: a replica's RDB must never leak into another test

@@ -1,0 +1,403 @@
+#!/usr/bin/env bash
+# make bench: the figures of docs/BENCHMARKS.md, on the local mode (every load on 127.0.0.1, bounded
+# in time). Each comparison runs its two sides in this run, interleaved, and reports medians and the
+# ratio. Progress goes to stderr; the raw figures and a markdown table to stdout, and both to
+# $BENCH_OUT/results.md. Settings (environment):
+#   SECTIONS="get set failover launch footprint"   which figures
+#   DURATION=10      seconds of each wrk run         PAIRS=3    rounds of each comparison
+#   KILLS=20         failovers of each side          KILL_BATCH=5  kills per batch (sides alternate)
+#   BENCH_COMPOSE=1  launch time and image sizes (Docker); 0 skips them
+#   LAUNCH_SIZES="1 5 20"   DOCKER_LOCK_WAIT_S=900   BENCH_KEYS=1000   BENCH_OUT=.run/bench/<time>
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${BUILD_DIR:-$repo/build}
+sections=${SECTIONS:-get set failover launch footprint}
+duration=${DURATION:-10}; duration=${duration%s}
+pairs=${PAIRS:-3}
+kills=${KILLS:-20}
+kill_batch=${KILL_BATCH:-5}
+bench_compose=${BENCH_COMPOSE:-1}
+launch_sizes=${LAUNCH_SIZES:-1 5 20}
+keys=${BENCH_KEYS:-1000}
+clusters=3
+out_dir=${BENCH_OUT:-$repo/.run/bench/$(date +%Y%m%d-%H%M%S)}
+docker_lock=/tmp/consult-db-docker.lock
+lock_wait_s=${DOCKER_LOCK_WAIT_S:-900}
+
+say() { printf 'bench [%4ss]: %s\n' "$SECONDS" "$*" >&2; }
+die() { say "$*"; exit 1; }
+# shellcheck source=scripts/lb-client.sh
+source "$repo/scripts/lb-client.sh"
+
+# One figure per line in $out_dir/raw.txt: SECTION SIDE RUN NAME VALUE.
+record() { echo "$*" >>"$out_dir/raw.txt"; }
+# Values of figure NAME of SECTION SIDE, one a line, in run order.
+values() { awk -v s="$1" -v d="$2" -v n="$3" '$1 == s && $2 == d && $4 == n { print $5 }' "$out_dir/raw.txt"; }
+
+# Numbers on stdin -> "min median p90 max count", interpolated between the closest ranks like
+# bench/summary.cpp; "- - - - 0" when there is none.
+quantiles() {
+  sort -g | awk '
+    function q(p,   r, b) { r = p * (NR - 1); b = int(r); return v[b + 1] + (v[(b + 2 <= NR ? b + 2 : NR)] - v[b + 1]) * (r - b) }
+    { v[NR] = $1 }
+    END { if (NR == 0) { print "- - - - 0"; exit } printf "%.6g %.6g %.6g %.6g %d\n", q(0), q(0.5), q(0.9), q(1), NR }'
+}
+median() { quantiles | cut -d' ' -f2; }
+# ratio A B [DIGITS]: A/B, or "-" when either is missing.
+ratio() {
+  awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.*f\n", d, a / b }'
+}
+fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN { if (v == "-" || v == "") print "-"; else printf "%.*f\n", d, v }'; }
+
+# A free loopback port from $1 up.
+free_port() { local port=$1; while port_busy "$port"; do port=$(( port + 1 )); done; echo "$port"; }
+
+machine() {
+  local cpu
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+  echo "$(nproc) CPUs ($cpu), kernel $(uname -r), $(grep -m1 MemTotal /proc/meminfo | awk '{printf "%.1f GiB RAM", $2 / 1048576}'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# --- The local system (scripts/local-env.sh, in its own run directory) ---------------------------
+
+local_dir=$out_dir/local
+lb_port=""
+local_env() { LOCAL_RUN_DIR=$local_dir BUILD_DIR=$build_dir "$repo/scripts/local-env.sh" "$@"; }
+
+local_up() {  # MODE: $clusters clusters with that replication mode, every follower attached
+  lb_port=$(free_port 28080)
+  LB_URL=http://127.0.0.1:$lb_port
+  # The slave and Redis ports of the first launch again: local-env.sh then skips its slow search
+  # for a free block of ports (seconds on a busy machine).
+  if [[ -f $out_dir/slave_base ]]; then mkdir -p "$local_dir" && cp "$out_dir"/{slave,redis}_base "$local_dir"/; fi
+  REPLICATION_MODE=$1 local_env "$clusters" "$lb_port" >>"$out_dir/local-env.log" 2>&1 ||
+    die "the local system did not start (log: $out_dir/local-env.log)"
+  cp "$local_dir"/{slave,redis}_base "$out_dir"/
+  [[ $1 == none ]] && return
+  local deadline=$(( $(date +%s) + 30 ))
+  until [[ $(status_field followers) == $(( clusters - 1 )) ]]; do
+    (( $(date +%s) < deadline )) || die "the followers of the leader did not attach within 30 s"
+    sleep 0.2
+  done
+}
+
+local_down() {
+  if [[ -d $local_dir ]]; then local_env down >>"$out_dir/local-env.log" 2>&1 || say "stopping the local system failed"; fi
+}
+
+slave_port() { echo $(( $(cat "$local_dir/slave_base") + $1 )); }
+
+# --- wrk ------------------------------------------------------------------------------------------
+
+result_field() { grep -o "\b$1=[^ ]*" <<<"$2" | cut -d= -f2; }  # NAME RESULT-LINE
+
+# wrk_run OP URL SECTION SIDE RUN: one bounded wrk run; records rps, p50_ms, p99_ms.
+wrk_run() {
+  local op=$1 url=$2 section=$3 side=$4 run=$5 line
+  line=$(BENCH_OP=$op BENCH_KEYS=$keys BENCH_TAG="$side$run" timeout -k 5 $(( duration + 30 )) \
+           wrk -t2 -c64 -d"${duration}s" --timeout 2s -s "$repo/bench/wrk.lua" "$url" | tee -a "$out_dir/wrk.log" |
+           grep '^RESULT') || die "wrk against $url failed (log: $out_dir/wrk.log)"
+  local rps p50 p99 non2xx errors
+  rps=$(result_field rps "$line"); p50=$(result_field p50_ms "$line"); p99=$(result_field p99_ms "$line")
+  non2xx=$(result_field non2xx "$line"); errors=$(result_field socket_errors "$line")
+  record "$section" "$side" "$run" rps "$rps"
+  record "$section" "$side" "$run" p50_ms "$p50"
+  record "$section" "$side" "$run" p99_ms "$p99"
+  record "$section" "$side" "$run" failed $(( non2xx + errors ))
+  say "  $section $side run $run: $rps req/s, p50 $p50 ms, p99 $p99 ms, $non2xx non-2xx, $errors socket errors"
+}
+
+# --- GET: the LB against nginx over the same slaves -----------------------------------------------
+
+nginx_pid=""
+
+nginx_up() {  # PORT: nginx as a reverse proxy over the local system's slaves, with upstream keepalive
+  local port=$1 dir=$out_dir/nginx servers="" i
+  mkdir -p "$dir"
+  for (( i = 0; i < clusters; i++ )); do servers+="    server 127.0.0.1:$(slave_port "$i");"$'\n'; done
+  cat >"$dir/nginx.conf" <<EOT
+worker_processes $(nproc);
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  upstream slaves {
+$servers    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      proxy_pass http://slaves;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "keep-alive";
+    }
+  }
+}
+EOT
+  /usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >>"$dir/stdout.log" 2>&1 &
+  nginx_pid=$!
+  local deadline=$(( $(date +%s) + 10 ))
+  until curl -sf --max-time 2 "http://127.0.0.1:$port/get/bench-key-0" >/dev/null; do
+    kill -0 "$nginx_pid" 2>/dev/null || die "nginx exited (log: $dir/error.log)"
+    (( $(date +%s) < deadline )) || die "nginx does not answer on port $port (log: $dir/error.log)"
+    sleep 0.2
+  done
+}
+
+nginx_down() {
+  [[ -n $nginx_pid ]] || return 0
+  kill -QUIT "$nginx_pid" 2>/dev/null || true
+  wait "$nginx_pid" 2>/dev/null || true
+  nginx_pid=""
+}
+
+populate() {  # bench-key-0..keys-1 through the LB, 16 at a time
+  local config=$out_dir/populate.curl i ok
+  : >"$config"
+  for (( i = 0; i < keys; i++ )); do
+    printf 'url = "%s/set"\ndata = "{\\"key\\":\\"bench-key-%d\\",\\"value\\":\\"value-%d\\"}"\nheader = "Content-Type: application/json"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nmax-time = 5\n' \
+      "$LB_URL" "$i" "$i" >>"$config"
+    (( i + 1 < keys )) && echo next >>"$config"
+  done
+  ok=$(curl -s --no-progress-meter --parallel --parallel-max 16 -K "$config" | grep -c '^200$' || true)
+  [[ $ok == "$keys" ]] || die "only $ok of $keys keys were written through the LB"
+}
+
+section_get() {
+  say "GET: wrk -t2 -c64 -d${duration}s, LB and nginx (upstream keepalive) over the same $clusters slaves, $pairs pairs"
+  local_up sync
+  say "  writing $keys keys through the LB"
+  populate
+  # nginx sends no X-Leader-Term/X-Leader: a slave serves such a request with the leader it knows
+  # (docs/PROTOCOL.md section 2). Check it on every slave before measuring through nginx.
+  local i
+  for (( i = 0; i < clusters; i++ )); do
+    curl -sf --max-time 2 "http://127.0.0.1:$(slave_port "$i")/get/bench-key-1" | grep -q '"value-1"' ||
+      die "slave $i does not serve a GET without the leader headers"
+  done
+  local nginx_port; nginx_port=$(free_port $(( lb_port + 1 )))
+  nginx_up "$nginx_port"
+  local run
+  for (( run = 1; run <= pairs; run++ )); do
+    wrk_run get "$LB_URL" get lb "$run"
+    wrk_run get "http://127.0.0.1:$nginx_port" get nginx "$run"
+  done
+  nginx_down
+  local_down
+}
+
+# --- SET through the LB in each replication mode --------------------------------------------------
+
+modes=(none async sync)
+
+section_set() {
+  say "SET: wrk POST /set with new keys, replication modes ${modes[*]}, $pairs rounds (a new system for each run)"
+  local run m mode
+  for (( run = 1; run <= pairs; run++ )); do
+    for (( m = 0; m < ${#modes[@]}; m++ )); do
+      mode=${modes[$(( (m + run - 1) % ${#modes[@]} ))]}  # each round starts with the next mode
+      local_up "$mode"
+      wrk_run set "$LB_URL" set "$mode" "$run"
+      # What the last writes were acknowledged as: a sync run made of degraded writes measured async.
+      local replication
+      replication=$(curl -s --max-time 5 -D - -o /dev/null -X POST "$LB_URL/set" -H 'Content-Type: application/json' \
+        -d '{"key":"bench-check","value":"v"}' | tr -d '\r' | sed -n 's/^[Xx]-[Rr]eplication: //p')
+      record set "$mode" "$run" replication "${replication:-unacknowledged}"
+      local_down
+    done
+  done
+}
+
+# --- Failover: consult-db against Redis Sentinel --------------------------------------------------
+
+# failover_batch SIDE RUN COUNT PROGRAM ARGS...: records RAW failover_ms/writes lines of one batch.
+failover_batch() {
+  local side=$1 run=$2 count=$3 log=$out_dir/failover-$1-$2.log
+  shift 3
+  timeout -k 10 $(( 60 + 30 * count )) "$@" >"$log" 2>&1 || say "  $side batch $run failed (log: $log)"
+  grep -q '^RAW stopped_early' "$log" && say "  $side batch $run stopped early: $(sed -n 's/^RAW stopped_early //p' "$log")"
+  awk -v s="$side" -v r="$run" '
+    $1 == "RAW" && $2 == "failover_ms" { print "failover", s, r, "failover_ms", $3 }
+    $1 == "RAW" && $2 == "writes" { print "failover", s, r, "acknowledged_" $3, $4; print "failover", s, r, "lost_" $3, $5 }' \
+    "$log" >>"$out_dir/raw.txt"
+  say "  $side batch $run: $(grep -c '^RAW failover_ms' "$log") kills, ms: $(sed -n 's/^RAW failover_ms //p' "$log" | tr '\n' ' ')"
+}
+
+section_failover() {
+  say "Failover: $kills kills each, consult-db (3 clusters, sync) and Redis Sentinel in alternating batches of $kill_batch"
+  local done_kills=0 batch=1 count
+  while (( done_kills < kills )); do
+    count=$(( kills - done_kills < kill_batch ? kills - done_kills : kill_batch ))
+    failover_batch consult-db "$batch" "$count" "$build_dir/bench/failover_bench" "$count" "$clusters" sync
+    failover_batch sentinel "$batch" "$count" "$build_dir/bench/sentinel_failover_bench" "$count" 100
+    done_kills=$(( done_kills + count )); batch=$(( batch + 1 ))
+  done
+}
+
+# --- Launch time and image sizes (Docker) ---------------------------------------------------------
+
+compose_skip_reason() {
+  [[ $bench_compose == 0 ]] && { echo "BENCH_COMPOSE=0"; return; }
+  command -v docker >/dev/null || { echo "docker is not installed"; return; }
+  timeout 10 docker info >/dev/null 2>&1 || echo "no Docker engine answers (scripts/ensure-docker.sh starts one)"
+}
+
+# Runs under flock $docker_lock (the images and the Compose project are shared by every worktree).
+locked_compose() {
+  local containers
+  touch "$out_dir/compose_started"
+  containers=$(docker ps -q --filter label=com.docker.compose.project=consult-db) || die "docker ps failed"
+  if [[ -n $containers ]]; then
+    say "skipped launch time and image sizes: a Compose project consult-db runs already"
+    echo "skipped: a Compose project consult-db runs already" >"$out_dir/compose_skipped"
+    return 0
+  fi
+  say "  images: docker/build-images.sh (builds only when missing or stale)"
+  DOCKER_BUILDKIT=0 "$repo/docker/build-images.sh" >>"$out_dir/compose.log" 2>&1 || die "the images did not build (log: $out_dir/compose.log)"
+  local image
+  for image in slave lb; do
+    record footprint "$image" 1 image_mb "$(docker image inspect -f '{{.Size}}' "consult-db-$image:latest" | awk '{printf "%.1f", $1 / 1e6}')"
+  done
+  [[ " $sections " == *" launch "* ]] || return 0
+  trap '"$repo/launch-env" down >>"$out_dir/compose.log" 2>&1' EXIT
+  local size port start end
+  for size in $launch_sizes; do
+    port=$(free_port 28180)
+    start=$(date +%s%N)
+    "$repo/launch-env" "$size" --port "$port" >>"$out_dir/compose.log" 2>&1 || die "./launch-env $size failed (log: $out_dir/compose.log)"
+    end=$(date +%s%N)
+    record launch "n$size" 1 seconds "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
+    say "  ./launch-env $size: all ready after $(values launch "n$size" seconds) s"
+    "$repo/launch-env" down >>"$out_dir/compose.log" 2>&1
+  done
+}
+
+section_compose() {
+  local reason; reason=$(compose_skip_reason)
+  if [[ -n $reason ]]; then
+    say "skipped launch time and image sizes: $reason"
+    echo "skipped: $reason" >"$out_dir/compose_skipped"
+    return
+  fi
+  say "Launch: ./launch-env N for N in $launch_sizes (Docker Compose), under $docker_lock"
+  # Another worktree may hold the lock for minutes (an image build): wait, but not for ever.
+  BENCH_OUT=$out_dir SECTIONS=$sections BUILD_DIR=$build_dir flock -o -w "$lock_wait_s" "$docker_lock" "$0" --locked-compose &&
+    return
+  if [[ -f $out_dir/compose_started ]]; then reason="failed (log: $out_dir/compose.log)"
+  else reason="skipped: $docker_lock stayed busy for $lock_wait_s s"
+  fi
+  say "launch time and image sizes: $reason"
+  echo "$reason" >"$out_dir/compose_skipped"
+}
+
+# --- Idle RSS -------------------------------------------------------------------------------------
+
+rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+section_rss() {
+  say "Footprint: idle RSS of the slaves and the LB ($clusters clusters, local mode)"
+  local_up sync
+  sleep 2  # idle: only the probes run
+  local i
+  for (( i = 0; i < clusters; i++ )); do record footprint slave "$i" rss_mib "$(rss_mib "$(cat "$local_dir/slave-$i.pid")")"; done
+  record footprint lb 1 rss_mib "$(rss_mib "$(cat "$local_dir/lb.pid")")"
+  local_down
+}
+
+# --- Report ---------------------------------------------------------------------------------------
+
+report() {
+  echo "## Benchmark results"
+  echo
+  echo "Machine: $(machine)"
+  echo "Commit: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown); command: DURATION=$duration PAIRS=$pairs KILLS=$kills KILL_BATCH=$kill_batch SECTIONS=\"$sections\" make bench"
+  echo
+  echo "### Raw figures (section side run figure value)"
+  echo
+  echo '```'
+  cat "$out_dir/raw.txt"
+  echo '```'
+  echo
+  echo "### Summary"
+  echo
+  echo "| figure | consult-db | reference | consult-db / reference | goal |"
+  echo "|---|---|---|---|---|"
+  if [[ " $sections " == *" get "* ]]; then
+    local lb_rps ng_rps lb_p50 ng_p50 lb_p99 ng_p99
+    lb_rps=$(values get lb rps | median); ng_rps=$(values get nginx rps | median)
+    lb_p50=$(values get lb p50_ms | median); ng_p50=$(values get nginx p50_ms | median)
+    lb_p99=$(values get lb p99_ms | median); ng_p99=$(values get nginx p99_ms | median)
+    echo "| GET req/s, median of $pairs (reference: nginx) | $(fmt "$lb_rps") | $(fmt "$ng_rps") | $(ratio "$lb_rps" "$ng_rps")× | ≥ 1.0× |"
+    echo "| GET p50 latency ms, median | $(fmt "$lb_p50" 2) | $(fmt "$ng_p50" 2) | $(ratio "$lb_p50" "$ng_p50")× | |"
+    echo "| GET p99 latency ms, median | $(fmt "$lb_p99" 2) | $(fmt "$ng_p99" 2) | $(ratio "$lb_p99" "$ng_p99")× | ≤ 1.2× |"
+    echo "| GET failed requests (non-2xx, socket errors), total | $(sum_of get lb failed) | $(sum_of get nginx failed) | | 0 |"
+  fi
+  if [[ " $sections " == *" set "* ]]; then
+    local none_rps mode rps p99
+    none_rps=$(values set none rps | median)
+    for mode in "${modes[@]}"; do
+      rps=$(values set "$mode" rps | median); p99=$(values set "$mode" p99_ms | median)
+      echo "| SET req/s, replication $mode, median of $pairs (p99 ms) | $(fmt "$rps") ($(fmt "$p99" 2)) | none: $(fmt "$none_rps") | $(ratio "$rps" "$none_rps")× | cost vs none |"
+    done
+    echo "| SET acknowledged as (X-Replication of a write after each run) | $(for mode in "${modes[@]}"; do echo -n "$mode: $(values set "$mode" replication | sort | uniq -c | awk '{printf "%s×%s ", $2, $1}')"; done) | | | |"
+  fi
+  if [[ " $sections " == *" failover "* ]]; then
+    local ours theirs o_min o_med o_p90 o_max o_n s_min s_med s_p90 s_max s_n
+    ours=$(values failover consult-db failover_ms | quantiles); theirs=$(values failover sentinel failover_ms | quantiles)
+    read -r o_min o_med o_p90 o_max o_n <<<"$ours"; read -r s_min s_med s_p90 s_max s_n <<<"$theirs"
+    echo "| failover ms (kill → first acknowledged write) min / median / p90 / max (reference: Sentinel) | $(fmt "$o_min") / $(fmt "$o_med") / $(fmt "$o_p90") / $(fmt "$o_max") ($o_n kills) | $(fmt "$s_min") / $(fmt "$s_med") / $(fmt "$s_p90") / $(fmt "$s_max") ($s_n kills) | median $(ratio "$o_med" "$s_med")×, max $(ratio "$o_max" "$s_max")× | worst < 1500 ms |"
+    local class
+    for class in synced degraded; do
+      echo "| acknowledged writes lost, $class (of acknowledged) | $(sum_of failover consult-db "lost_$class") of $(sum_of failover consult-db "acknowledged_$class") | $(sum_of failover sentinel "lost_$class") of $(sum_of failover sentinel "acknowledged_$class") | | $( [[ $class == synced ]] && echo "0 in sync" ) |"
+    done
+  fi
+  if [[ " $sections " == *" launch "* ]]; then
+    local size goal
+    for size in $launch_sizes; do
+      case $size in 5) goal="< 10 s" ;; 20) goal="< 30 s" ;; *) goal="" ;; esac
+      echo "| ./launch-env $size (Compose), s to all ready | $(compose_figure launch "n$size" seconds) | | | $goal |"
+    done
+  fi
+  if [[ " $sections " == *" footprint "* ]]; then
+    echo "| image size MB, slave / lb | $(compose_figure footprint slave image_mb) / $(compose_figure footprint lb image_mb) | | | < 140 / < 130 |"
+    echo "| idle RSS MiB, slave (largest of $clusters) / lb | $(values footprint slave rss_mib | sort -g | tail -n1) / $(values footprint lb rss_mib | median) | | | < 10 / < 15 |"
+  fi
+}
+
+# A figure of the Docker sections, or why it was skipped.
+compose_figure() {
+  local value; value=$(values "$@" | median)
+  if [[ $value == - && -f $out_dir/compose_skipped ]]; then cat "$out_dir/compose_skipped"; else echo "$value"; fi
+}
+
+# Sum of a figure over all runs; "-" when there is none.
+sum_of() { values "$@" | awk '{ s += $1; n++ } END { print n ? s : "-" }'; }
+
+cleanup() { nginx_down; local_down; }
+
+main() {
+  command -v wrk >/dev/null || die "wrk is missing: make bench-deps (as root)"
+  [[ -x /usr/sbin/nginx ]] || die "nginx is missing: make bench-deps (as root)"
+  [[ -x $build_dir/bench/failover_bench && -x $build_dir/bench/sentinel_failover_bench ]] || die "build first: make build"
+  mkdir -p "$out_dir"
+  : >"$out_dir/raw.txt"
+  trap cleanup EXIT
+  say "results in $out_dir; machine: $(machine)"
+  [[ " $sections " == *" get "* ]] && section_get
+  [[ " $sections " == *" set "* ]] && section_set
+  [[ " $sections " == *" failover "* ]] && section_failover
+  [[ " $sections " == *" footprint "* ]] && section_rss
+  [[ " $sections " == *" launch "* || " $sections " == *" footprint "* ]] && section_compose
+  report | tee "$out_dir/results.md"
+}
+
+if [[ ${1:-} == --locked-compose ]]; then
+  locked_compose
+else
+  main
+fi
