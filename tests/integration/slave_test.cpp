@@ -444,6 +444,20 @@ TEST_F(SlaveTest, PistacheAmbiguousContentLengthIsA400ThatCloses) {
     EXPECT_EQ(client().Get("/healthz")->status, 200);
 }
 
+TEST_F(SlaveTest, DeeplyNestedJsonIsA400NotACrash) {
+    // Regression: RapidJSON's recursive parser overflowed a server thread's stack on 300 000 '['
+    // (fits the default 1 MiB value limit) and the slave died with SIGSEGV.
+    start_slave({{"LIMITS_MAX_VALUE_BYTES", "1048576"}});
+    auto nested = set(std::string(300000, '['));
+    ASSERT_TRUE(nested);
+    EXPECT_EQ(nested->status, 400);
+    EXPECT_NE(nested->body.find("nested deeper than 32 levels"), std::string::npos) << nested->body;
+    auto announcement = client().Put("/internal/leader", std::string(300000, '{'), "application/json");
+    ASSERT_TRUE(announcement);
+    EXPECT_EQ(announcement->status, 400);
+    EXPECT_TRUE(slave_->running());
+}
+
 TEST(SlaveConfig, BadConfigurationExitsWithStatusTwoNamingTheField) {
     ChildProcess missing("slave", {SLAVE_BINARY}, {{"CLUSTER_SIZE", "2"}});
     EXPECT_EQ(missing.wait_exit(5000ms), 2);
