@@ -5,8 +5,10 @@
 namespace cdb {
 namespace {
 
-std::optional<FramingRefusal> framing(const std::string& headers, std::size_t limit = 1000) {
-    return check_framing("POST /set HTTP/1.1\r\n" + headers + "\r\n{\"key\":", limit);
+constexpr RequestLimits limits{200, 1000};
+
+std::optional<FramingRefusal> framing(const std::string& headers) {
+    return check_framing("POST /set HTTP/1.1\r\n" + headers + "\r\n{\"key\":", limits);
 }
 
 TEST(RequestFraming, AcceptsPlainLengthsAndRequestsWithoutBody) {
@@ -19,8 +21,8 @@ TEST(RequestFraming, AcceptsPlainLengthsAndRequestsWithoutBody) {
 }
 
 TEST(RequestFraming, DecidesNothingBeforeTheHeadIsComplete) {
-    EXPECT_FALSE(check_framing("POST /set HTTP/1.1\r\nContent-Length: -5\r\n", 1000));
-    EXPECT_TRUE(check_framing("POST /set HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 1000));
+    EXPECT_FALSE(check_framing("POST /set HTTP/1.1\r\nContent-Length: -5\r\n", limits));
+    EXPECT_TRUE(check_framing("POST /set HTTP/1.1\r\nContent-Length: -5\r\n\r\n", limits));
 }
 
 TEST(RequestFraming, RefusesLengthsThatAreNotOnePlainDecimal) {
@@ -38,6 +40,13 @@ TEST(RequestFraming, RefusesBodiesOverTheLimitWith413) {
     EXPECT_EQ(framing("Content-Length: 1001\r\n")->status, 413);
     EXPECT_EQ(framing("Content-Length: 99999999999999999999999\r\n")->status, 413);
     EXPECT_FALSE(framing("Content-Length: 00000000000000000000001\r\n"));
+}
+
+TEST(RequestFraming, RefusesHeadsOverTheLimitWith431EvenBeforeTheyEnd) {
+    const std::string filler = "X-Filler: " + std::string(200, 'f') + "\r\n";
+    EXPECT_EQ(check_framing("GET /healthz HTTP/1.1\r\n" + filler, limits)->status, 431);
+    EXPECT_EQ(framing(filler)->status, 431);
+    EXPECT_FALSE(framing(std::string(150, 'h') + ": 1\r\n"));
 }
 
 }  // namespace

@@ -44,6 +44,11 @@ HttpRequest convert(const Http::Request& request) {
     for (const auto& [name, raw] : request.headers().rawList()) {
         converted.headers[lower(name)] = raw.value();
     }
+    // Pistache 0.0.5 lets raw control bytes through in the request target; the LB's upstream client
+    // cut the path at a NUL, so GET /get/a<NUL>b reached the slave as GET /get/a.
+    if (has_control_character(converted.path) || has_control_character(converted.raw_query)) {
+        converted.malformed = "the request target must not contain control characters: percent-encode them";
+    }
     converted.body = request.body();
     return converted;
 }
@@ -59,8 +64,12 @@ bool client_wants_keep_alive(const Http::Request& request) {
 // What HttpServer tracks per connection, in the peer's data: only the peer's reactor thread uses it.
 struct ConnectionState {
     bool closing = false;             // the server closes it: input still buffered for it is not parsed
-    std::size_t unwritten_bytes = 0;  // answers queued that the kernel has not taken yet
+    int unwritten_answers = 0;        // answers queued that the kernel has not taken yet,
+    std::size_t unwritten_bytes = 0;  // and about how large they are
 };
+
+// Each queued answer costs about a kilobyte of Pistache's buffers whatever its size.
+constexpr int max_unwritten_answers = 1024;
 
 std::shared_ptr<ConnectionState> connection_state(const std::shared_ptr<Tcp::Peer>& peer) {
     constexpr const char* key = "cdb.connection";
@@ -82,9 +91,11 @@ void close_now(const std::shared_ptr<Tcp::Peer>& peer) {
 // the end and release the peer.
 void track(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer, std::size_t bytes, bool close) {
     auto state = connection_state(peer);
+    ++state->unwritten_answers;
     state->unwritten_bytes += bytes;
     state->closing = state->closing || close;
     auto written = [peer, state, bytes, close] {
+        --state->unwritten_answers;
         state->unwritten_bytes -= bytes;
         if (close) ::shutdown(peer->fd(), SHUT_RDWR);
     };
@@ -138,7 +149,8 @@ class RoutingHandler : public Http::Handler {
 public:
     HTTP_PROTOTYPE(RoutingHandler)
 
-    explicit RoutingHandler(std::shared_ptr<RouteTable> routes = nullptr) : routes_(std::move(routes)) {}
+    explicit RoutingHandler(std::shared_ptr<RouteTable> routes = nullptr, std::size_t max_head_bytes = 0)
+        : routes_(std::move(routes)), max_head_bytes_(max_head_bytes) {}
 
     // Replaces Pistache 0.0.5's Http::Handler::onInput (private there, but a derived class may
     // override it), which answered a malformed request and kept the connection (a negative
@@ -157,7 +169,8 @@ public:
             Http::Private::State state;
             try {
                 const bool head_pending = parser->step()->id() != Http::Private::BodyStep::Id;
-                if (auto refusal = head_pending ? check_framing(buffered(*parser), getMaxRequestSize()) : std::nullopt) {
+                const RequestLimits limits{max_head_bytes_, getMaxRequestSize()};
+                if (auto refusal = head_pending ? check_framing(buffered(*parser), limits) : std::nullopt) {
                     return refuse(peer, refusal->status, refusal->message);
                 }
                 state = parser->parse();
@@ -168,7 +181,10 @@ public:
             }
             if (state != Http::Private::State::Done) return;
             // A client that pipelines without reading its answers would make them pile up here.
-            if (connection->unwritten_bytes > 2 * getMaxResponseSize()) return close_now(peer);
+            if (connection->unwritten_answers >= max_unwritten_answers ||
+                connection->unwritten_bytes > 2 * getMaxResponseSize()) {
+                return close_now(peer);
+            }
             peer->setIdle(false);  // a request is being answered: a timeout now gets a 408
             parser->request.copyAddress(peer->address());
             onRequest(parser->request, Http::ResponseWriter(parser->request.version(), transport(), this, peer));
@@ -230,6 +246,7 @@ private:
     }
 
     std::shared_ptr<RouteTable> routes_;
+    std::size_t max_head_bytes_;
 };
 
 }  // namespace
@@ -241,6 +258,8 @@ HttpServerOptions server_options(const DeploymentConfig& config, const ListenCon
     options.port = port;
     options.threads = listen.threads;
     options.name = std::move(name);
+    // Room for a percent-encoded key in the path, and for the headers of any client or proxy.
+    options.max_head_bytes = static_cast<std::size_t>(config.limits.max_key_bytes) * 3 + 16 * 1024;
     // Room for the JSON of the largest value even when much of it is escaped.
     options.max_request_bytes = static_cast<std::size_t>(config.limits.max_value_bytes) * 2 +
                                 static_cast<std::size_t>(config.limits.max_key_bytes) * 6 + 16 * 1024;
@@ -272,7 +291,7 @@ void HttpServer::start() {
                     .headerTimeout(options_.header_timeout)
                     .bodyTimeout(options_.body_timeout);
     endpoint_->init(opts);
-    endpoint_->setHandler(std::make_shared<RoutingHandler>(routes_));
+    endpoint_->setHandler(std::make_shared<RoutingHandler>(routes_, options_.max_head_bytes));
     try {
         endpoint_->serveThreaded();
     } catch (const std::exception& error) {

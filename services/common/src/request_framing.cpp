@@ -24,8 +24,13 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::optional<FramingRefusal> check_framing(std::string_view received, std::size_t max_request_bytes) {
+std::optional<FramingRefusal> check_framing(std::string_view received, const RequestLimits& limits) {
     const auto head_end = received.find("\r\n\r\n");
+    const std::size_t head_size = head_end == std::string_view::npos ? received.size() : head_end + 4;
+    if (head_size > limits.max_head_bytes) {
+        return FramingRefusal{431, "the request line and headers are over the limit of " +
+                                       std::to_string(limits.max_head_bytes) + " bytes"};
+    }
     if (head_end == std::string_view::npos) return std::nullopt;
     std::string_view headers = received.substr(0, head_end + crlf.size());
     headers.remove_prefix(std::min(headers.size(), headers.find(crlf) + crlf.size()));  // the request line
@@ -49,9 +54,9 @@ std::optional<FramingRefusal> check_framing(std::string_view received, std::size
         });
         if (!decimal) return FramingRefusal{400, "Content-Length must be a non-negative decimal integer"};
         const auto digits = value.substr(std::min(value.find_first_not_of('0'), value.size()));
-        if (digits.size() > 19 || std::stoull(std::string(digits.empty() ? "0" : digits)) > max_request_bytes) {
-            return FramingRefusal{413, "Content-Length is over the limit of " + std::to_string(max_request_bytes) +
-                                           " bytes per request"};
+        if (digits.size() > 19 || std::stoull(std::string(digits.empty() ? "0" : digits)) > limits.max_request_bytes) {
+            return FramingRefusal{413, "Content-Length is over the limit of " +
+                                           std::to_string(limits.max_request_bytes) + " bytes per request"};
         }
     }
     return std::nullopt;

@@ -11,14 +11,21 @@
 namespace cdb {
 
 struct FramingRefusal {
-    int status;  // 400 or 413
+    int status;  // 400, 413 or 431
     std::string message;
 };
 
-// `received` is what arrived of one request, from its first byte. Nothing is decided until the
-// blank line that ends the head has arrived. Refuses a Content-Length that is not one plain
-// decimal, several Content-Length headers, a header name with white space before its colon, and a
-// body announced larger than `max_request_bytes`.
-std::optional<FramingRefusal> check_framing(std::string_view received, std::size_t max_request_bytes);
+struct RequestLimits {
+    // Pistache re-parses a request's whole head at every read until it is complete, so a head of
+    // half a megabyte cost a server thread a second of CPU: the head is bounded separately.
+    std::size_t max_head_bytes;
+    std::size_t max_request_bytes;
+};
+
+// `received` is what arrived of one request, from its first byte. Refuses a head (request line and
+// headers) longer than the limit, and, once the blank line that ends the head has arrived, a
+// Content-Length that is not one plain decimal, several Content-Length headers, a header name with
+// white space before its colon, and a body announced larger than the request limit.
+std::optional<FramingRefusal> check_framing(std::string_view received, const RequestLimits& limits);
 
 }  // namespace cdb
