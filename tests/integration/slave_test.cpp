@@ -2,57 +2,16 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <thread>
 
+#include "raw_http.h"
 #include "test_processes.h"
 
 namespace cdb::test {
 namespace {
 
 constexpr int command_timeout_ms = 300;
-
-struct RawExchange {
-    std::string received;
-    bool closed_by_server = false;
-    std::chrono::milliseconds elapsed{0};
-};
-
-// Sends bytes as they are and reads until the server closes or `wait` passes: for what an HTTP
-// client library would never send.
-RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait) {
-    RawExchange exchange;
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        ::close(fd);
-        return exchange;
-    }
-    timeval tick{0, 50 * 1000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
-    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    const auto started = std::chrono::steady_clock::now();
-    char buffer[4096];
-    while (std::chrono::steady_clock::now() - started < wait) {
-        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-        if (n == 0) {
-            exchange.closed_by_server = true;
-            break;
-        }
-        if (n > 0) exchange.received.append(buffer, static_cast<std::size_t>(n));
-    }
-    exchange.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    ::close(fd);
-    return exchange;
-}
 
 std::size_t count_of(const std::string& text, const std::string& part) {
     std::size_t count = 0;
