@@ -105,7 +105,8 @@ void track(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer,
 // Pistache 0.0.5 keeps the bytes that follow a parsed request in its parser's private cursor and
 // drops them when it resets the parser, so pipelined requests went unanswered. An explicit template
 // instantiation may name a private member ([temp.explicit]): this reads the cursor without a patched
-// Pistache. Pinned by the Pistache* tests, so an upgrade that changes the member fails loudly.
+// Pistache. An upgrade that renames the member fails to compile; one that changes how the parser
+// uses it fails the Pistache* tests.
 using ParserCursor = StreamCursor Http::Private::ParserBase::*;
 struct ParserCursorTag {};
 ParserCursor member_pointer(ParserCursorTag);
