@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 # PORT=P: the local port of the load balancer for launch and kind-up (default 8080).
 PORT ?=
 
-.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e bench bench-deps
+.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e bench bench-deps fuzz
 
 all: build
 
@@ -24,6 +24,12 @@ test: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# libFuzzer over the code that reads untrusted input (clang-14, not needed by `make test`;
+# docs/HARDENING.md). FUZZ_SECONDS is the total, shared by the targets.
+FUZZ_SECONDS ?= 600
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 # Docker targets. None of them is needed by `make test`.
 images:

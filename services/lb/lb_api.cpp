@@ -4,6 +4,7 @@
 
 #include "cdb/http_server.h"
 #include "cdb/json_builder.h"
+#include "cdb/json_input.h"
 
 namespace cdb::lb {
 
@@ -22,8 +23,7 @@ void LbApi::add_routes(RouteTable& routes) {
 
 HttpResponse LbApi::resize(const HttpRequest& request) {
     rapidjson::Document body;
-    body.Parse(request.body.c_str(), request.body.size());
-    const bool valid = !body.HasParseError() && body.IsObject() && body.HasMember("size") && body["size"].IsInt() &&
+    const bool valid = !parse_json_input(body, request.body) && body.IsObject() && body.HasMember("size") && body["size"].IsInt() &&
                        body["size"].GetInt() >= 1 && body["size"].GetInt() <= 256;
     if (!valid) return error_response(400, R"(body must be {"size": int 1..256})");
     const int size = body["size"].GetInt();

@@ -2,12 +2,13 @@
 
 #include <rapidjson/document.h>
 
+#include "cdb/json_input.h"
+
 namespace cdb::lb {
 
 std::optional<coordination::LeaderState> parse_slave_state(const std::string& body) {
     rapidjson::Document document;
-    document.Parse(body.c_str(), body.size());
-    if (document.HasParseError() || !document.IsObject()) return std::nullopt;
+    if (parse_json_input(document, body) || !document.IsObject()) return std::nullopt;
     auto term = document.FindMember("term");
     auto leader = document.FindMember("leader");
     if (term == document.MemberEnd() || !term->value.IsInt64() || leader == document.MemberEnd() ||

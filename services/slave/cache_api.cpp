@@ -1,7 +1,6 @@
 #include "cache_api.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +8,7 @@
 #include <thread>
 
 #include "cdb/json_builder.h"
+#include "cdb/json_input.h"
 #include "cdb/text_rules.h"
 
 namespace cdb::slave {
@@ -196,10 +196,8 @@ HttpResponse CacheApi::set(const HttpRequest& request) {
         }
     }
     rapidjson::Document body;
-    body.Parse<rapidjson::kParseValidateEncodingFlag>(request.body.c_str(), request.body.size());
-    if (body.HasParseError()) {
-        return error_response(400, std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(body.GetParseError()) +
-                                       " at offset " + std::to_string(body.GetErrorOffset()));
+    if (auto problem = parse_json_input(body, request.body)) {
+        return error_response(400, "body is not valid JSON: " + *problem);
     }
     if (!body.IsObject()) return error_response(400, "body must be a JSON object {\"key\", \"value\", \"ttl\"?}");
     for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {

@@ -4,6 +4,7 @@
 
 #include "cdb/http_server.h"
 #include "cdb/json_builder.h"
+#include "cdb/json_input.h"
 #include "cdb/redis_info.h"
 
 namespace cdb::slave {
@@ -80,16 +81,16 @@ HttpResponse OpsApi::status() {
 
 HttpResponse OpsApi::announce(const HttpRequest& request) {
     rapidjson::Document body;
-    body.Parse(request.body.c_str(), request.body.size());
+    const bool parsed = !parse_json_input(body, request.body);
     auto integer = [&](const char* name) -> std::optional<std::int64_t> {
-        if (body.HasParseError() || !body.IsObject()) return std::nullopt;
+        if (!parsed || !body.IsObject()) return std::nullopt;
         auto it = body.FindMember(name);
         if (it == body.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
         return it->value.GetInt64();
     };
     auto term = integer("term");
     auto leader = integer("leader");
-    const bool has_followers = !body.HasParseError() && body.IsObject() && body.HasMember("followers");
+    const bool has_followers = parsed && body.IsObject() && body.HasMember("followers");
     auto followers = has_followers ? integer("followers") : std::optional<std::int64_t>(0);
     if (!term || *term < 1 || !leader || *leader < 0 || *leader > 255 || !followers || *followers < 0 ||
         *followers > 255) {

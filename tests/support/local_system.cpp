@@ -28,7 +28,7 @@ std::map<std::string, std::string> LocalSystem::service_env(int size) const {
                                            {"CLUSTER_PORT_STEP", "1"},
                                            {"SLAVE_PORT", std::to_string(base_)},
                                            {"REDIS_PORT", std::to_string(base_ + max_test_clusters)},
-                                           {"LB_PORT", std::to_string(base_ + 2 * max_test_clusters)},
+                                           {"LB_PORT", std::to_string(lb_port())},
                                            {"SLAVE_BIND", "127.0.0.1"},
                                            {"LB_BIND", "127.0.0.1"}};
     for (const auto& [key, value] : env_) env[key] = value;
@@ -57,8 +57,10 @@ void LocalSystem::stop_lb() { lb_->stop(5000ms); }
 
 int LocalSystem::slave_port(int index) const { return base_ + index; }
 
+int LocalSystem::lb_port() const { return base_ + 2 * max_test_clusters; }
+
 httplib::Client LocalSystem::client() const {
-    httplib::Client http("127.0.0.1", base_ + 2 * max_test_clusters);
+    httplib::Client http("127.0.0.1", lb_port());
     http.set_connection_timeout(1s);
     http.set_read_timeout(5s);
     return http;

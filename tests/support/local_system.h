@@ -28,6 +28,7 @@ public:
     ChildProcess& lb() { return *lb_; }
 
     int slave_port(int index) const;
+    int lb_port() const;
     httplib::Client client() const;  // to the LB, with bounded timeouts
     // /lb/status parsed; an empty object when the LB does not answer.
     rapidjson::Document status() const;

@@ -7,12 +7,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <cctype>
+#include <thread>
 
 #include <sys/socket.h>
 
 #include "cdb/json_builder.h"
+#include "cdb/request_framing.h"
 #include "cdb/text_rules.h"
 
 namespace cdb {
@@ -45,6 +46,11 @@ HttpRequest convert(const Http::Request& request) {
     for (const auto& [name, raw] : request.headers().rawList()) {
         converted.headers[lower(name)] = raw.value();
     }
+    // Pistache 0.0.5 lets raw control bytes through in the request target; the LB's upstream client
+    // cut the path at a NUL, so GET /get/a<NUL>b reached the slave as GET /get/a.
+    if (has_control_character(converted.path) || has_control_character(converted.raw_query)) {
+        converted.malformed = "the request target must not contain control characters: percent-encode them";
+    }
     converted.body = request.body();
     return converted;
 }
@@ -57,11 +63,84 @@ bool client_wants_keep_alive(const Http::Request& request) {
     return request.version() == Http::Version::Http11;
 }
 
-// Pistache 0.0.5 writes "Connection: close" but keeps the connection open; shutting the socket down
-// makes its reactor see the end and release the peer.
-void close_after_send(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer) {
-    sent.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_RDWR); },
-              [peer](std::exception_ptr) { ::shutdown(peer->fd(), SHUT_RDWR); });
+// What HttpServer tracks per connection, in the peer's data: only the peer's reactor thread uses it.
+struct ConnectionState {
+    bool closing = false;             // the server closes it: input still buffered for it is not parsed
+    int unwritten_answers = 0;        // answers queued that the kernel has not taken yet,
+    std::size_t unwritten_bytes = 0;  // and about how large they are
+    // A handler answers later (the LB): answers leave in request order, so what arrives meanwhile,
+    // pipelined requests, waits here and is parsed once the answer is written.
+    bool answer_pending = false;
+    // A connection's thread answers a few pipelined requests per turn, then lets its other
+    // connections have theirs: the rest waits here until the next turn.
+    bool turn_yielded = false;
+    std::string held_input;
+    bool paused() const { return answer_pending || turn_yielded; }
+};
+
+// Pipelined requests answered in one go before the connection's thread serves its other connections.
+constexpr int requests_per_turn = 32;
+
+// Each queued answer costs about a kilobyte of Pistache's buffers whatever its size.
+constexpr int max_unwritten_answers = 1024;
+
+std::shared_ptr<ConnectionState> connection_state(const std::shared_ptr<Tcp::Peer>& peer) {
+    constexpr const char* key = "cdb.connection";
+    auto state = std::static_pointer_cast<ConnectionState>(peer->tryGetData(key));
+    if (!state) {
+        state = std::make_shared<ConnectionState>();
+        peer->putData(key, state);
+    }
+    return state;
+}
+
+void close_now(const std::shared_ptr<Tcp::Peer>& peer) {
+    connection_state(peer)->closing = true;
+    ::shutdown(peer->fd(), SHUT_RDWR);
+}
+
+// Counts an answer of about `bytes` until the kernel has taken it. Pistache 0.0.5 writes
+// "Connection: close" but keeps the connection open; shutting the socket down makes its reactor see
+// the end and release the peer.
+void track(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer, std::size_t bytes, bool close) {
+    auto state = connection_state(peer);
+    ++state->unwritten_answers;
+    state->unwritten_bytes += bytes;
+    state->closing = state->closing || close;
+    auto written = [peer, state, bytes, close] {
+        --state->unwritten_answers;
+        state->unwritten_bytes -= bytes;
+        if (close) ::shutdown(peer->fd(), SHUT_RDWR);
+    };
+    sent.then([written](ssize_t) { written(); }, [written](std::exception_ptr) { written(); });
+}
+
+// Pistache 0.0.5 keeps the bytes that follow a parsed request in its parser's private cursor and
+// drops them when it resets the parser, so pipelined requests went unanswered. An explicit template
+// instantiation may name a private member ([temp.explicit]): this reads the cursor without a patched
+// Pistache. An upgrade that renames the member fails to compile; one that changes how the parser
+// uses it fails the Pistache* tests.
+using ParserCursor = StreamCursor Http::Private::ParserBase::*;
+struct ParserCursorTag {};
+ParserCursor member_pointer(ParserCursorTag);
+template <ParserCursor Member>
+struct ExposeParserCursor {
+    friend ParserCursor member_pointer(ParserCursorTag) { return Member; }
+};
+template struct ExposeParserCursor<&Http::Private::ParserBase::cursor>;
+
+StreamCursor& cursor_of(Http::RequestParser& parser) { return parser.*member_pointer(ParserCursorTag{}); }
+
+// What the parser holds of the current request, from its first byte.
+std::string_view buffered(Http::RequestParser& parser) {
+    const StreamCursor& cursor = cursor_of(parser);
+    return {cursor.buf->begptr(), static_cast<std::size_t>(cursor.buf->endptr() - cursor.buf->begptr())};
+}
+
+// What the parser holds after the request it has just parsed: the start of pipelined requests.
+std::string unparsed(Http::RequestParser& parser) {
+    const StreamCursor& cursor = cursor_of(parser);
+    return std::string(cursor.offset(), cursor.remaining());
 }
 
 // Pistache 0.0.5 writes only typed headers into responses and silently drops raw ones, so each of
@@ -80,8 +159,14 @@ private:
     std::string value_;
 };
 
-// Everything a response needs once the request is gone: a handler may answer from another thread
-// after onRequest returned.
+std::size_t approximate_size(const HttpResponse& response) {
+    std::size_t size = 128 + response.body.size();  // the status line and the fixed headers
+    for (const auto& [name, value] : response.headers) size += name.size() + value.size() + 4;
+    return size;
+}
+
+// Everything an answer needs once onRequest has returned: a handler may answer later, from another
+// thread (the LB answers when a slave has).
 //
 // Pistache 0.0.5 queues each write under the connection's descriptor number. Written from another
 // thread, an answer could reach a stranger: the client hangs up, its connection's thread closes the
@@ -91,17 +176,17 @@ private:
 // presence is certain, and the answer is written at once (Transport::flush).
 class PendingResponse : public std::enable_shared_from_this<PendingResponse> {
 public:
-    PendingResponse(const Http::Request& request, Http::ResponseWriter writer, Tcp::Transport* transport)
+    PendingResponse(const Http::Request& request, Http::ResponseWriter writer, Tcp::Transport* transport,
+                    std::function<void()> written)
         : keep_alive_(client_wants_keep_alive(request)),
           connection_thread_(std::this_thread::get_id()),
           transport_(transport),
+          written_(std::move(written)),
           writer_(std::move(writer)) {
         if (spdlog::should_log(spdlog::level::debug)) {
             description_ = Http::methodString(request.method()) + std::string(" ") + to_valid_utf8(request.resource());
         }
     }
-
-    bool keep_alive() const { return keep_alive_; }
 
     void send(HttpResponse response) {
         if (answered_.exchange(true)) return;
@@ -114,7 +199,7 @@ private:
         std::shared_ptr<Tcp::Peer> peer;
         try {
             peer = writer_.peer();
-        } catch (const std::exception&) {
+        } catch (const std::exception&) {  // Pistache 0.0.5 throws once the client has gone
             return gone(response.status);
         }
         const auto carrier = std::this_thread::get_id();
@@ -144,19 +229,24 @@ private:
             writer_.headers().add(std::make_shared<NamedHeader>(name, value));
         }
         try {
-            auto peer = writer_.peer();  // throws when the client has gone
+            auto peer = writer_.peer();
             auto sent = writer_.send(static_cast<Http::Code>(response.status), response.body,
                                      Http::Mime::MediaType::fromString(response.content_type));
-            if (!keep_alive) close_after_send(std::move(sent), peer);
+            track(std::move(sent), peer, approximate_size(response), !keep_alive);
+            // Written now, while this thread knows the connection is the client's: left in the queue,
+            // the answer would be written on a later turn, possibly to a connection that took the
+            // descriptor number of a client that hung up meanwhile (found by make chaos).
             transport_->flush();
         } catch (const std::exception&) {
-            gone(response.status);
+            return gone(response.status);
         }
+        written_();
     }
 
     const bool keep_alive_;
     const std::thread::id connection_thread_;
     Tcp::Transport* const transport_;
+    const std::function<void()> written_;
     std::string description_;
     std::atomic<bool> answered_{false};
     Http::ResponseWriter writer_;
@@ -166,15 +256,70 @@ class RoutingHandler : public Http::Handler {
 public:
     HTTP_PROTOTYPE(RoutingHandler)
 
-    explicit RoutingHandler(std::shared_ptr<RouteTable> routes = nullptr) : routes_(std::move(routes)) {}
+    explicit RoutingHandler(std::shared_ptr<RouteTable> routes = nullptr, std::size_t max_head_bytes = 0)
+        : routes_(std::move(routes)), max_head_bytes_(max_head_bytes) {}
 
-    void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
-        auto pending = std::make_shared<PendingResponse>(request, std::move(writer), transport());
-        dispatch(request, [pending](HttpResponse response) { pending->send(std::move(response)); });
+    // Replaces Pistache 0.0.5's Http::Handler::onInput (private there, but a derived class may
+    // override it), which answered a malformed request and kept the connection (a negative
+    // Content-Length was a 500) and dropped every pipelined request after the first. The parsing is
+    // still Pistache's; this decides what happens around it.
+    void onInput(const char* bytes, size_t length, const std::shared_ptr<Tcp::Peer>& peer) override {
+        const auto connection = connection_state(peer);
+        if (connection->closing) return;
+        if (connection->paused()) return hold(peer, *connection, std::string_view(bytes, length));
+        auto parser = getParser(peer);
+        std::string pipelined;
+        int answered = 0;
+        while (length > 0) {
+            if (!parser->feed(bytes, length)) {
+                return refuse(peer, 413, "the request is over the limit of " + std::to_string(getMaxRequestSize()) +
+                                             " bytes");
+            }
+            Http::Private::State state;
+            try {
+                const bool head_pending = parser->step()->id() != Http::Private::BodyStep::Id;
+                const RequestLimits limits{max_head_bytes_, getMaxRequestSize()};
+                if (auto refusal = head_pending ? check_framing(buffered(*parser), limits) : std::nullopt) {
+                    return refuse(peer, refusal->status, refusal->message);
+                }
+                state = parser->parse();
+            } catch (const Http::HttpError& error) {
+                return refuse(peer, error.code(), "malformed request: " + error.reason());
+            } catch (const std::exception& error) {
+                return refuse(peer, 400, std::string("malformed request: ") + error.what());
+            }
+            if (state != Http::Private::State::Done) return;
+            // A client that pipelines without reading its answers would make them pile up here.
+            if (connection->unwritten_answers >= max_unwritten_answers ||
+                connection->unwritten_bytes > 2 * getMaxResponseSize()) {
+                return close_now(peer);
+            }
+            peer->setIdle(false);  // a request is being answered: a timeout now gets a 408
+            parser->request.copyAddress(peer->address());
+            onRequest(parser->request, Http::ResponseWriter(parser->request.version(), transport(), this, peer));
+            pipelined = unparsed(*parser);
+            parser->reset();
+            if (connection->closing) return;
+            if (connection->answer_pending) return hold(peer, *connection, pipelined);
+            if (++answered == requests_per_turn && !pipelined.empty()) {
+                hold(peer, *connection, pipelined);
+                return yield_turn(peer, connection);
+            }
+            bytes = pipelined.data();
+            length = pipelined.size();
+        }
     }
 
-private:
-    void dispatch(const Http::Request& request, Reply reply) {
+    void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
+        const auto peer = writer.peer();  // alive: this is its connection's thread
+        const auto connection = connection_state(peer);
+        connection->answer_pending = true;
+        auto written = [this, connection, weak_peer = std::weak_ptr<Tcp::Peer>(peer)] {
+            connection->answer_pending = false;
+            resume(weak_peer, *connection);
+        };
+        auto pending = std::make_shared<PendingResponse>(request, std::move(writer), transport(), std::move(written));
+        const Reply reply = [pending](HttpResponse response) { pending->send(std::move(response)); };
         try {
             routes_->dispatch(convert(request), reply);
         } catch (const std::exception& error) {
@@ -184,7 +329,50 @@ private:
         }
     }
 
+private:
+    // Answers a request that cannot be parsed and closes: where it ends is unknown, so nothing after it can be read.
+    void refuse(const std::shared_ptr<Tcp::Peer>& peer, int status, const std::string& message) {
+        auto parser = getParser(peer);
+        Http::ResponseWriter writer(parser->request.version(), transport(), this, peer);
+        parser->reset();
+        spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, to_valid_utf8(message));
+        const HttpResponse response = error_response(status, to_valid_utf8(message));
+        writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+        auto sent = writer.send(static_cast<Http::Code>(status), response.body,
+                                Http::Mime::MediaType::fromString(response.content_type));
+        track(std::move(sent), peer, approximate_size(response), true);
+        transport()->flush();  // as PendingResponse::write does
+    }
+
+    // Parses what waited, once nothing holds the connection back.
+    void resume(const std::weak_ptr<Tcp::Peer>& weak_peer, ConnectionState& connection) {
+        auto peer = weak_peer.lock();
+        if (!peer || connection.paused() || connection.held_input.empty()) return;
+        const std::string held = std::move(connection.held_input);
+        connection.held_input.clear();
+        onInput(held.data(), held.size(), peer);
+    }
+
+    // The connection's next turn comes after the other connections' pending input: an empty write
+    // completes on a later turn of this thread's loop.
+    void yield_turn(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& connection) {
+        connection->turn_yielded = true;
+        auto next_turn = [this, connection, weak_peer = std::weak_ptr<Tcp::Peer>(peer)] {
+            connection->turn_yielded = false;
+            resume(weak_peer, *connection);
+        };
+        peer->send(RawBuffer("", 0)).then([next_turn](ssize_t) { next_turn(); }, [](std::exception_ptr) {});
+    }
+
+    // Input that arrives while the connection is paused waits, up to one request's worth; a client
+    // that sends more without reading is cut off.
+    void hold(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& connection, std::string_view bytes) {
+        if (connection.held_input.size() + bytes.size() > getMaxRequestSize() + max_head_bytes_) return close_now(peer);
+        connection.held_input.append(bytes);
+    }
+
     std::shared_ptr<RouteTable> routes_;
+    std::size_t max_head_bytes_;
 };
 
 }  // namespace
@@ -196,6 +384,8 @@ HttpServerOptions server_options(const DeploymentConfig& config, const ListenCon
     options.port = port;
     options.threads = listen.threads;
     options.name = std::move(name);
+    // Room for a percent-encoded key in the path, and for the headers of any client or proxy.
+    options.max_head_bytes = static_cast<std::size_t>(config.limits.max_key_bytes) * 3 + 16 * 1024;
     // Room for the JSON of the largest value even when much of it is escaped.
     options.max_request_bytes = static_cast<std::size_t>(config.limits.max_value_bytes) * 2 +
                                 static_cast<std::size_t>(config.limits.max_key_bytes) * 6 + 16 * 1024;
@@ -227,7 +417,7 @@ void HttpServer::start() {
                     .headerTimeout(options_.header_timeout)
                     .bodyTimeout(options_.body_timeout);
     endpoint_->init(opts);
-    endpoint_->setHandler(std::make_shared<RoutingHandler>(routes_));
+    endpoint_->setHandler(std::make_shared<RoutingHandler>(routes_, options_.max_head_bytes));
     try {
         endpoint_->serveThreaded();
     } catch (const std::exception& error) {

@@ -41,6 +41,13 @@ bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
+bool has_control_character(std::string_view text) {
+    return std::any_of(text.begin(), text.end(), [](char ch) {
+        const auto byte = static_cast<unsigned char>(ch);
+        return byte < 0x20 || byte == 0x7F;
+    });
+}
+
 std::string to_valid_utf8(std::string_view text) {
     std::string out;
     out.reserve(text.size());
@@ -73,11 +80,7 @@ std::optional<TextVerdict> check_common(std::string_view text, std::size_t max_b
 std::optional<TextVerdict> check_key(std::string_view key, std::size_t max_bytes) {
     if (key.empty()) return TextVerdict{TextProblem::empty, "key must not be empty"};
     if (auto problem = check_common(key, max_bytes, "key")) return problem;
-    const bool has_control = std::any_of(key.begin(), key.end(), [](char ch) {
-        const auto byte = static_cast<unsigned char>(ch);
-        return byte < 0x20 || byte == 0x7F;
-    });
-    if (has_control) return TextVerdict{TextProblem::control_character, "key must not contain control characters"};
+    if (has_control_character(key)) return TextVerdict{TextProblem::control_character, "key must not contain control characters"};
     return std::nullopt;
 }
 

@@ -20,6 +20,7 @@ struct HttpServerOptions {
     std::string bind = "0.0.0.0";
     int port = 8080;
     int threads = 4;
+    std::size_t max_head_bytes = 16 * 1024;  // request line and headers
     std::size_t max_request_bytes = 64 * 1024;
     std::chrono::milliseconds header_timeout{1000};
     std::chrono::milliseconds body_timeout{5000};

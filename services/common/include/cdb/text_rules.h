@@ -9,6 +9,9 @@ namespace cdb {
 
 bool is_valid_utf8(std::string_view text);
 
+// A byte below 0x20 (NUL, CR, LF...) or DEL.
+bool has_control_character(std::string_view text);
+
 // Replaces each byte that is not part of valid UTF-8 with '?', so text from a client can always be
 // echoed in JSON or logs.
 std::string to_valid_utf8(std::string_view text);

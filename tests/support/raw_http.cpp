@@ -1,0 +1,118 @@
+#include "raw_http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+
+namespace cdb::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto trickle_step = std::chrono::milliseconds(20);
+
+// The statuses of the complete responses at the start of `text` (Content-Length framed, as ours are).
+std::vector<int> complete_statuses(const std::string& text) {
+    std::vector<int> statuses;
+    std::size_t at = 0;
+    while (true) {
+        const auto head_end = text.find("\r\n\r\n", at);
+        if (head_end == std::string::npos || text.compare(at, 9, "HTTP/1.1 ") != 0) return statuses;
+        std::string head = text.substr(at, head_end - at);
+        std::transform(head.begin(), head.end(), head.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        const auto length_at = head.find("\r\ncontent-length:");
+        const std::size_t length = length_at == std::string::npos ? 0 : std::stoul(head.substr(length_at + 17));
+        if (text.size() < head_end + 4 + length) return statuses;
+        statuses.push_back(std::stoi(head.substr(9, 3)));
+        at = head_end + 4 + length;
+    }
+}
+
+class Connection {
+public:
+    explicit Connection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<uint16_t>(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    }
+    ~Connection() { ::close(fd_); }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    bool connected() const { return connected_; }
+
+    // Sends what the peer accepts within `timeout`; a peer that closes early just ends the sending.
+    void send(const char* bytes, std::size_t size, std::chrono::milliseconds timeout) {
+        const auto deadline = Clock::now() + timeout;
+        while (size > 0 && Clock::now() < deadline) {
+            pollfd writable{fd_, POLLOUT, 0};
+            if (::poll(&writable, 1, 20) <= 0) continue;
+            const ssize_t sent = ::send(fd_, bytes, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return;
+            if (sent > 0) {
+                bytes += sent;
+                size -= static_cast<std::size_t>(sent);
+            }
+        }
+    }
+
+    // Reads what arrives within `timeout`; false once the peer closed or reset the connection.
+    bool receive(std::string& into, std::chrono::milliseconds timeout) {
+        pollfd readable{fd_, POLLIN, 0};
+        if (::poll(&readable, 1, static_cast<int>(timeout.count())) <= 0) return true;
+        char buffer[65536];
+        const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n > 0) into.append(buffer, static_cast<std::size_t>(n));
+        return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    }
+
+private:
+    int fd_;
+    bool connected_ = false;
+};
+
+}  // namespace
+
+RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait, Pace pace,
+                         std::optional<std::size_t> responses) {
+    RawExchange exchange;
+    Connection connection(port);
+    if (!connection.connected()) return exchange;
+    const auto started = Clock::now();
+    const auto deadline = started + wait;
+    const auto awaited = [&] { return responses && exchange.statuses.size() >= *responses; };
+    std::size_t trickle_from = bytes.size();
+    if (pace == Pace::byte_by_byte) trickle_from = 0;
+    if (pace == Pace::body_byte_by_byte) trickle_from = std::min(bytes.size(), bytes.find("\r\n\r\n") + 4);
+    connection.send(bytes.data(), trickle_from, wait);
+    std::size_t next = trickle_from;
+    while (Clock::now() < deadline && !awaited()) {
+        if (next < bytes.size()) connection.send(&bytes[next++], 1, trickle_step);
+        if (!connection.receive(exchange.received, next < bytes.size() ? trickle_step : std::chrono::milliseconds(20))) {
+            exchange.closed_by_server = true;
+            break;
+        }
+        exchange.statuses = complete_statuses(exchange.received);
+    }
+    exchange.statuses = complete_statuses(exchange.received);
+    exchange.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    return exchange;
+}
+
+long resident_kib(int pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return 0;
+}
+
+}  // namespace cdb::test
