@@ -23,10 +23,8 @@ struct RawExchange {
     std::chrono::milliseconds elapsed{0};
 };
 
-// Sends bytes as they are and reads until the server closes or `wait` passes: for what an HTTP
-// client library would never send.
-RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait) {
-    RawExchange exchange;
+// A plain TCP connection to 127.0.0.1:port with a 50 ms receive tick; -1 when refused.
+int connect_to(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -34,11 +32,18 @@ RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::millis
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
         ::close(fd);
-        return exchange;
+        return -1;
     }
     timeval tick{0, 50 * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
-    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    return fd;
+}
+
+void send_text(int fd, const std::string& bytes) { ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+
+// Reads until the server closes or `wait` passes.
+RawExchange receive(int fd, std::chrono::milliseconds wait) {
+    RawExchange exchange;
     const auto started = std::chrono::steady_clock::now();
     char buffer[4096];
     while (std::chrono::steady_clock::now() - started < wait) {
@@ -50,6 +55,18 @@ RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::millis
         if (n > 0) exchange.received.append(buffer, static_cast<std::size_t>(n));
     }
     exchange.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    return exchange;
+}
+
+std::string receive_until_closed(int fd, std::chrono::milliseconds wait) { return receive(fd, wait).received; }
+
+// Sends bytes as they are and reads until the server closes or `wait` passes: for what an HTTP
+// client library would never send.
+RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait) {
+    const int fd = connect_to(port);
+    if (fd < 0) return {};
+    send_text(fd, bytes);
+    RawExchange exchange = receive(fd, wait);
     ::close(fd);
     return exchange;
 }
@@ -427,6 +444,46 @@ TEST_F(SlaveTest, PistacheNegativeContentLengthIsA500ThatHarmsNothing) {
     EXPECT_EQ(negative.received.rfind("HTTP/1.1 500", 0), 0u) << negative.received;
     EXPECT_EQ(client().Get("/healthz")->status, 200);
     EXPECT_TRUE(slave_->running());
+}
+
+TEST_F(SlaveTest, PistacheAnswerNeverReachesAnotherConnection) {
+    // Pistache 0.0.5 queues an answer under its connection's descriptor number and writes it on a
+    // later turn of its loop. A client that hangs up before that (the LB when an attempt times out)
+    // has its descriptor closed meanwhile; a connection accepted then gets the same number and used
+    // to receive the stranger's answer (found by make chaos, docs/CHAOS.md). The steps below order
+    // the events on the slave's only loop so that this happens unless the answer is written at once.
+    start_slave({{"SLAVE_THREADS", "1"}});
+    announce(1, 0);
+    // Descriptor numbers are reused lowest first. The slave's Redis connection is opened now, below
+    // the hung-up connection's number, so that its replacement does not take that number.
+    const int busy = connect_to(slave_port());
+    ASSERT_GE(busy, 0);
+    send_text(busy, "GET /get/warm HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(receive(busy, 500ms).received.find("404"), std::string::npos);
+    redis_a_->pause();  // every data request now takes the command timeout (300 ms) and answers 503
+    const int leaving = connect_to(slave_port());
+    send_text(leaving, "GET /get/theirs HTTP/1.1\r\nHost: x\r\n\r\n");
+    ::close(leaving);  // hung up: its 503 is queued after 300 ms, when its descriptor is closed too
+    std::this_thread::sleep_for(100ms);
+    send_text(busy, "GET /get/other HTTP/1.1\r\nHost: x\r\n\r\n");  // then holds the loop 300 ms more
+    std::this_thread::sleep_for(50ms);
+    const int early = connect_to(slave_port());  // new connections now wait in the loop's queue
+    std::this_thread::sleep_for(250ms);
+    std::vector<int> newcomers;  // they get the lowest free numbers, the hung-up connection's first
+    for (int i = 0; i < 8; ++i) newcomers.push_back(connect_to(slave_port()));
+    std::this_thread::sleep_for(400ms);
+    redis_a_->resume();
+    int misdelivered = 0;
+    for (int fd : newcomers) {
+        send_text(fd, "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+        const std::string received = receive_until_closed(fd, 2000ms);
+        if (received.find("X-Leader-Failure") != std::string::npos) ++misdelivered;  // never on /healthz
+        EXPECT_NE(received.find("200 OK"), std::string::npos) << received;
+        ::close(fd);
+    }
+    ::close(busy);
+    ::close(early);
+    EXPECT_EQ(misdelivered, 0);
 }
 
 TEST(SlaveConfig, BadConfigurationExitsWithStatusTwoNamingTheField) {

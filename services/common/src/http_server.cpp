@@ -96,6 +96,12 @@ public:
         spdlog::debug("{} {} -> {}", Http::methodString(request.method()), to_valid_utf8(request.resource()),
                       response.status);
         send(request, writer, response);
+        // Pistache queues the answer under the connection's descriptor number and writes it on a
+        // later turn of its loop. If the client hung up meanwhile (an LB attempt that timed out),
+        // the loop closes that descriptor first, a new connection may get the same number, and the
+        // answer would go to it. Writing now, from the loop thread that runs this handler and so
+        // has not closed this connection yet, leaves no such window (PistacheAnswerNeverReachesAnotherConnection).
+        transport()->flush();
     }
 
 private:
