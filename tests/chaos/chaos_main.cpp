@@ -1,6 +1,4 @@
 // chaos: fault injection under load (make chaos, docs/CHAOS.md). Parses options and wires the parts.
-//   chaos [--mode local|compose] [--duration S] [--clusters N] [--clients N] [--keys N]
-//         [--slack-ms MS] [--deadline S] [--repo DIR]
 // Exit status: 0 nothing lost or wrong, 1 the check or the run failed, 2 usage, 3 deadline/interrupted.
 #include <cstdio>
 #include <cstring>
@@ -16,11 +14,12 @@
 
 namespace {
 
-int usage() {
-    std::fprintf(stderr,
+int usage(std::FILE* out, int status) {
+    std::fprintf(out,
                  "usage: chaos [--mode local|compose] [--duration S] [--clusters N] [--clients N] [--keys N]\n"
-                 "             [--slack-ms MS] [--deadline S] [--repo DIR]\n");
-    return 2;
+                 "             [--slack-ms MS] [--deadline S] [--repo DIR]\n"
+                 "Fault injection under load against a system it launches with ./launch-env (docs/CHAOS.md).\n");
+    return status;
 }
 
 bool positive(const char* text, int& value) {
@@ -41,7 +40,8 @@ int main(int argc, char** argv) {
     int duration = 60, deadline = 0, slack_ms = static_cast<int>(options.slack.count());
     for (int i = 1; i < argc; ++i) {
         const std::string flag = argv[i];
-        if (i + 1 >= argc) return usage();
+        if (flag == "--help") return usage(stdout, 0);
+        if (i + 1 >= argc) return usage(stderr, 2);
         const char* value = argv[++i];
         bool ok = true;
         if (flag == "--mode") {
@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
         } else {
             ok = false;
         }
-        if (!ok) return usage();
+        if (!ok) return usage(stderr, 2);
     }
     options.duration = std::chrono::seconds(duration);
     options.slack = std::chrono::milliseconds(slack_ms);
