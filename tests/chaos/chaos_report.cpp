@@ -28,7 +28,9 @@ void print_table(std::FILE* out, const std::vector<std::pair<std::string, std::s
 
 std::string fault_line(const FaultRecord& fault) {
     std::string line = "[" + seconds(fault.injected) + "] " + fault.description + ": ";
-    line += fault.settled >= 0 ? "settled " + seconds(fault.settled - fault.injected) + " later" : "FAILED";
+    line += fault.settled >= 0 ? "settled " + seconds(fault.settled - fault.injected) + " later (" +
+                                     seconds(fault.settled - fault.undone) + " after undoing it)"
+                               : "FAILED";
     if (!fault.note.empty()) line += "; " + fault.note;
     return line;
 }

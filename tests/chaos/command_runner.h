@@ -20,7 +20,6 @@ public:
     // `timeout` is stopped and counts as failed. `output`, when given, receives what it printed.
     Error run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
               const std::map<std::string, std::string>& env = {}, std::string* output = nullptr) const;
-    const std::string& log_path() const { return log_path_; }
 
 private:
     std::string log_path_;

@@ -95,7 +95,6 @@ void LoadGenerator::run_client(int client) {
             read.outcome = outcome = outcome_of(result);
             if (result && result->status == 200) read.value = value_in_answer(result->body);
         }
-        ++operations_;
         if (outcome.status == 0 || outcome.status >= 500) std::this_thread::sleep_for(options_.backoff);
     }
 }

@@ -55,7 +55,6 @@ public:
 
     void start();
     History stop();  // waits for the requests in flight, then merges every client's record
-    long operations() const { return operations_.load(); }
 
 private:
     void run_client(int client);
@@ -67,7 +66,6 @@ private:
     std::vector<History> histories_;  // one per client, written only by its thread
     std::vector<std::thread> threads_;
     std::atomic<bool> stopping_{false};
-    std::atomic<long> operations_{0};
 };
 
 }  // namespace cdb::chaos
