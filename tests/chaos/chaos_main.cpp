@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     const CommandRunner commands(work_dir + "/commands.log");
     std::unique_ptr<Deployment> deployment;
     if (mode == "compose") {
-        deployment = std::make_unique<ComposeDeployment>(repo, commands);
+        deployment = std::make_unique<ComposeDeployment>(repo, commands, work_dir);
     } else {
         deployment = std::make_unique<LocalDeployment>(repo, commands);
     }

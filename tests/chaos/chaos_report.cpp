@@ -40,6 +40,11 @@ void print_report(std::FILE* out, const RunReport& report) {
     std::fprintf(out, "\n== chaos: %s mode, %d clusters, replication %s, %d clients, %d keys, %s of load\n",
                  report.mode.c_str(), report.clusters, report.replication_mode.c_str(), report.clients, report.keys,
                  seconds(report.load_time).c_str());
+    if (check.operations() == 0) {  // the run stopped before any load: only its problems matter
+        for (const auto& problem : report.problems) std::fprintf(out, "problem: %s\n", problem.c_str());
+        std::fprintf(out, "result: FAIL\n");
+        return;
+    }
     std::fprintf(out, "faults (%zu):\n", report.faults.size());
     for (const auto& fault : report.faults) std::fprintf(out, "  %s\n", fault_line(fault).c_str());
 

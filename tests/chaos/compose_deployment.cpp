@@ -1,5 +1,9 @@
 #include "compose_deployment.h"
 
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "test_processes.h"
@@ -23,8 +27,8 @@ std::vector<std::string> words(const std::string& text, char separator) {
 
 }  // namespace
 
-ComposeDeployment::ComposeDeployment(std::string repo, const CommandRunner& commands)
-    : repo_(std::move(repo)), commands_(commands) {}
+ComposeDeployment::ComposeDeployment(std::string repo, const CommandRunner& commands, const std::string& work_dir)
+    : repo_(std::move(repo)), commands_(commands), engine_pid_file_(work_dir + "/dockerd.pid") {}
 
 Error ComposeDeployment::docker(std::vector<std::string> args, std::string* output) const {
     args.insert(args.begin(), docker_binary);
@@ -51,6 +55,11 @@ Error ComposeDeployment::container(const std::string& service, std::string& id) 
 }
 
 Error ComposeDeployment::launch(int clusters) {
+    std::filesystem::remove(engine_pid_file_);
+    if (auto error = commands_.run({repo_ + "/scripts/ensure-docker.sh", "--pid-file", engine_pid_file_},
+                                   std::chrono::minutes(5))) {
+        return error;
+    }
     std::string running;
     if (auto error = docker({"ps", "-aq", "--filter", "label=com.docker.compose.project=" + project}, &running)) {
         return error;
@@ -73,7 +82,18 @@ Error ComposeDeployment::start_missing() {
 Error ComposeDeployment::stop() {
     if (!launched_) return std::nullopt;
     launched_ = false;
-    return launcher({"down"}, std::chrono::minutes(2));
+    Error error = launcher({"down"}, std::chrono::minutes(2));
+    stop_started_engine();
+    return error;
+}
+
+// Only an engine that ensure-docker.sh started for this run, never one that was already there.
+void ComposeDeployment::stop_started_engine() const {
+    std::ifstream file(engine_pid_file_);
+    int pid = 0;
+    if (!(file >> pid) || pid <= 0 || !process_alive(pid)) return;
+    ::kill(pid, SIGTERM);
+    test::wait_until([&] { return !process_alive(pid); }, std::chrono::seconds(30));
 }
 
 Error ComposeDeployment::kill_cluster(int index) {

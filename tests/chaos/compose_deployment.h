@@ -10,7 +10,8 @@ namespace cdb::chaos {
 
 class ComposeDeployment : public Deployment {
 public:
-    ComposeDeployment(std::string repo, const CommandRunner& commands);
+    // `work_dir` keeps the PID of a Docker engine the run had to start, to stop it at the end.
+    ComposeDeployment(std::string repo, const CommandRunner& commands, const std::string& work_dir);
 
     std::string mode() const override { return "compose"; }
     Endpoint lb() const override { return {"127.0.0.1", port_}; }
@@ -38,9 +39,11 @@ private:
     Error launcher(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const;
     // The container of a Compose service ("lb", "slave-2"), running or not.
     Error container(const std::string& service, std::string& id) const;
+    void stop_started_engine() const;
 
     const std::string repo_;
     const CommandRunner& commands_;
+    const std::string engine_pid_file_;
     int clusters_ = 0;
     int port_ = 0;
     bool launched_ = false;

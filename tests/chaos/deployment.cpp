@@ -1,8 +1,17 @@
 #include "deployment.h"
 
+#include <fstream>
 #include <sstream>
 
 namespace cdb::chaos {
+
+bool process_alive(int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return false;
+    const auto state_at = line.rfind(')');
+    return state_at != std::string::npos && state_at + 2 < line.size() && line[state_at + 2] != 'Z';
+}
 
 std::map<std::string, std::string> environment_from(const std::string& text, char separator) {
     std::map<std::string, std::string> env;

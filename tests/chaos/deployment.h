@@ -37,6 +37,9 @@ public:
     virtual std::map<std::string, std::string> lb_environment() = 0;
 };
 
+// Alive and not a zombie: a killed process stays a zombie until its adopter reaps it.
+bool process_alive(int pid);
+
 // "NAME=value" entries separated by `separator` (/proc/PID/environ: NUL; docker inspect: newline).
 std::map<std::string, std::string> environment_from(const std::string& text, char separator);
 

@@ -8,18 +8,6 @@
 #include "test_processes.h"
 
 namespace cdb::chaos {
-namespace {
-
-// Alive and not a zombie: a killed part stays a zombie until its adopter reaps it.
-bool process_alive(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) return false;
-    const auto state_at = line.rfind(')');
-    return state_at != std::string::npos && state_at + 2 < line.size() && line[state_at + 2] != 'Z';
-}
-
-}  // namespace
 
 LocalDeployment::LocalDeployment(std::string repo, const CommandRunner& commands)
     : repo_(std::move(repo)), run_dir_(repo_ + "/.run/local"), commands_(commands) {}
