@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     const std::string work_dir = repo + "/.run/chaos";
     std::filesystem::create_directories(work_dir);
     std::filesystem::remove(work_dir + "/commands.log");
+    std::filesystem::remove(work_dir + "/history.csv");  // an earlier run's, which would mislead
     const CommandRunner commands(work_dir + "/commands.log");
     std::unique_ptr<Deployment> deployment;
     if (mode == "compose") {
