@@ -3,10 +3,13 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 SCALE ?= 3
 JOBS ?= $(shell nproc)
+# make chaos: at least DURATION seconds of faults under load, on MODE=local (processes) or compose.
+DURATION ?= 60
+MODE ?= local
 # PORT=P: the local port of the load balancer for launch and kind-up (default 8080).
 PORT ?=
 
-.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e bench bench-deps fuzz
+.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e bench bench-deps fuzz chaos
 
 all: build
 
@@ -69,3 +72,8 @@ bench-deps:
 
 bench: build bench-deps
 	@bench/run.sh
+
+# Fault injection under load (docs/CHAOS.md): launches its own system, prints a table, exits 1 when
+# an acknowledged write is lost or a read or a request time is wrong. It bounds itself in time.
+chaos: build
+	$(BUILD_DIR)/tests/chaos/chaos --mode $(MODE) --duration $(DURATION)

@@ -114,7 +114,12 @@ local_up() {
 local_rescale() {
   local size=$1 old
   old=$(cat "$run_dir/size")
-  echo "Rescaling from $old to $size clusters..."
+  if (( size == old )); then echo "$size clusters run already; starting any part that stopped..."
+  else echo "Rescaling from $old to $size clusters..."
+  fi
+  # Like the Compose mode: whatever of the staying clusters was killed comes back (empty, then
+  # resynced by the LB from the leader).
+  for (( i = 0; i < size && i < old; i++ )); do start_cluster "$i"; done
   if (( size > old )); then
     echo "$size" >"$run_dir/size"
     for (( i = old; i < size; i++ )); do start_cluster "$i"; done

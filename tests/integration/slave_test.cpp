@@ -13,6 +13,37 @@ namespace {
 
 constexpr int command_timeout_ms = 300;
 
+// A plain TCP connection to 127.0.0.1:port with a 50 ms receive tick; -1 when refused.
+int connect_to(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    timeval tick{0, 50 * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
+    return fd;
+}
+
+void send_text(int fd, const std::string& bytes) { ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+
+// What arrives until the server closes or `wait` passes.
+std::string receive_until_closed(int fd, std::chrono::milliseconds wait) {
+    std::string received;
+    const auto started = std::chrono::steady_clock::now();
+    char buffer[4096];
+    while (std::chrono::steady_clock::now() - started < wait) {
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n == 0) break;
+        if (n > 0) received.append(buffer, static_cast<std::size_t>(n));
+    }
+    return received;
+}
+
 std::size_t count_of(const std::string& text, const std::string& part) {
     std::size_t count = 0;
     for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
@@ -415,6 +446,46 @@ TEST_F(SlaveTest, DeeplyNestedJsonIsA400NotACrash) {
     ASSERT_TRUE(announcement);
     EXPECT_EQ(announcement->status, 400);
     EXPECT_TRUE(slave_->running());
+}
+
+TEST_F(SlaveTest, PistacheAnswerNeverReachesAnotherConnection) {
+    // Pistache 0.0.5 queues an answer under its connection's descriptor number and writes it on a
+    // later turn of its loop. A client that hangs up before that (the LB when an attempt times out)
+    // has its descriptor closed meanwhile; a connection accepted then gets the same number and used
+    // to receive the stranger's answer (found by make chaos, docs/CHAOS.md). The steps below order
+    // the events on the slave's only loop so that this happens unless the answer is written at once.
+    start_slave({{"SLAVE_THREADS", "1"}});
+    announce(1, 0);
+    // Descriptor numbers are reused lowest first. The slave's Redis connection is opened now, below
+    // the hung-up connection's number, so that its replacement does not take that number.
+    const int busy = connect_to(slave_port());
+    ASSERT_GE(busy, 0);
+    send_text(busy, "GET /get/warm HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_NE(receive_until_closed(busy, 500ms).find("404"), std::string::npos);
+    redis_a_->pause();  // every data request now takes the command timeout (300 ms) and answers 503
+    const int leaving = connect_to(slave_port());
+    send_text(leaving, "GET /get/theirs HTTP/1.1\r\nHost: x\r\n\r\n");
+    ::close(leaving);  // hung up: its 503 is queued after 300 ms, when its descriptor is closed too
+    std::this_thread::sleep_for(100ms);
+    send_text(busy, "GET /get/other HTTP/1.1\r\nHost: x\r\n\r\n");  // then holds the loop 300 ms more
+    std::this_thread::sleep_for(50ms);
+    const int early = connect_to(slave_port());  // new connections now wait in the loop's queue
+    std::this_thread::sleep_for(250ms);
+    std::vector<int> newcomers;  // they get the lowest free numbers, the hung-up connection's first
+    for (int i = 0; i < 8; ++i) newcomers.push_back(connect_to(slave_port()));
+    std::this_thread::sleep_for(400ms);
+    redis_a_->resume();
+    int misdelivered = 0;
+    for (int fd : newcomers) {
+        send_text(fd, "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+        const std::string received = receive_until_closed(fd, 2000ms);
+        if (received.find("X-Leader-Failure") != std::string::npos) ++misdelivered;  // never on /healthz
+        EXPECT_NE(received.find("200 OK"), std::string::npos) << received;
+        ::close(fd);
+    }
+    ::close(busy);
+    ::close(early);
+    EXPECT_EQ(misdelivered, 0);
 }
 
 TEST(SlaveConfig, BadConfigurationExitsWithStatusTwoNamingTheField) {

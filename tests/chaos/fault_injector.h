@@ -1,0 +1,53 @@
+#pragma once
+// One fault at a time: pick its target from the LB's topology, inject it, undo it after the outage
+// (restart, resume, reconnect), then wait until the system has settled again.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "deployment.h"
+#include "lb_observer.h"
+
+namespace cdb::chaos {
+
+enum class FaultKind { kill_follower_cluster, kill_leader_redis, pause_cluster, restart_lb, disconnect_cluster };
+
+struct FaultTiming {
+    std::chrono::milliseconds outage{3000};    // how long a killed part stays down, a cluster frozen or cut off
+    std::chrono::milliseconds election{10000}; // longest wait for a new leader once the leader's Redis is dead
+    std::chrono::milliseconds recovery{60000}; // longest wait for the system to settle after the fault
+};
+
+struct FaultRecord {
+    std::string description;
+    Micros injected = 0;
+    Micros undone = 0;    // restarted, resumed or reconnected
+    Micros settled = -1;  // -1: it did not settle
+    std::string note;
+    Error problem;
+};
+
+class FaultInjector {
+public:
+    FaultInjector(Deployment& deployment, const LbObserver& lb, int clusters, FaultTiming timing,
+                  Clock::time_point epoch);
+
+    // The faults to inject in turn: disconnection only where the deployment can do it.
+    std::vector<FaultKind> kinds() const;
+    // `round` varies the target: a pause or a disconnection hits the leader in even rounds, a
+    // follower in odd ones; a killed follower is a different one each round.
+    FaultRecord inject(FaultKind kind, int round);
+
+private:
+    Error apply(FaultKind kind, int round, const Topology& topology, FaultRecord& record);
+    // Keeps an injected fault in place for the outage, then undoes it.
+    Error hold_then(Error injected, const std::function<Error()>& undo) const;
+
+    Deployment& deployment_;
+    const LbObserver& lb_;
+    const int clusters_;
+    const FaultTiming timing_;
+    const Clock::time_point epoch_;
+};
+
+}  // namespace cdb::chaos

@@ -1,0 +1,93 @@
+#include "local_deployment.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "test_processes.h"
+
+namespace cdb::chaos {
+
+LocalDeployment::LocalDeployment(std::string repo, const CommandRunner& commands)
+    : repo_(std::move(repo)), run_dir_(repo_ + "/.run/local"), commands_(commands) {}
+
+Error LocalDeployment::launcher(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const {
+    std::vector<std::string> argv{repo_ + "/launch-env"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return commands_.run(argv, timeout);
+}
+
+Error LocalDeployment::launch(int clusters) {
+    if (live_pid("lb")) {
+        return "a local system already runs from " + run_dir_ + "; stop it with './launch-env down --local' first";
+    }
+    clusters_ = clusters;
+    port_ = test::free_port_block(1);
+    launched_ = true;
+    return launcher({std::to_string(clusters), "--local", "--port", std::to_string(port_)}, std::chrono::minutes(3));
+}
+
+Error LocalDeployment::start_missing() {
+    return launcher({std::to_string(clusters_), "--local", "--port", std::to_string(port_)}, std::chrono::minutes(2));
+}
+
+Error LocalDeployment::stop() {
+    if (!launched_) return std::nullopt;
+    launched_ = false;
+    return launcher({"down", "--local"}, std::chrono::minutes(1));
+}
+
+std::optional<pid_t> LocalDeployment::live_pid(const std::string& part) const {
+    std::ifstream file(run_dir_ + "/" + part + ".pid");
+    pid_t pid = 0;
+    if (!(file >> pid) || pid <= 0 || !process_alive(pid)) return std::nullopt;
+    return pid;
+}
+
+Error LocalDeployment::kill(const std::string& part) {
+    auto pid = live_pid(part);
+    if (!pid) return part + " does not run (no live PID in " + run_dir_ + "/" + part + ".pid)";
+    ::kill(*pid, SIGKILL);
+    // The launcher starts only what it sees dead, so wait until the kernel says so.
+    if (!test::wait_until([&] { return !process_alive(*pid); }, std::chrono::seconds(5))) {
+        return part + " (PID " + std::to_string(*pid) + ") survived SIGKILL for 5 s";
+    }
+    return std::nullopt;
+}
+
+Error LocalDeployment::kill_cluster(int index) {
+    if (auto error = kill("slave-" + std::to_string(index))) return error;
+    return kill("redis-" + std::to_string(index));
+}
+
+Error LocalDeployment::kill_redis(int index) { return kill("redis-" + std::to_string(index)); }
+
+Error LocalDeployment::pause_cluster(int index) {
+    for (const std::string& part : {"slave-" + std::to_string(index), "redis-" + std::to_string(index)}) {
+        auto pid = live_pid(part);
+        if (!pid) return part + " does not run";
+        ::kill(*pid, SIGSTOP);
+        paused_.push_back(*pid);
+    }
+    return std::nullopt;
+}
+
+Error LocalDeployment::resume_paused() {
+    for (pid_t pid : paused_) ::kill(pid, SIGCONT);
+    paused_.clear();
+    return std::nullopt;
+}
+
+Error LocalDeployment::kill_lb() { return kill("lb"); }
+
+std::map<std::string, std::string> LocalDeployment::lb_environment() {
+    auto pid = live_pid("lb");
+    if (!pid) return {};
+    std::ifstream file("/proc/" + std::to_string(*pid) + "/environ");
+    std::ostringstream text;
+    text << file.rdbuf();
+    return environment_from(text.str(), '\0');
+}
+
+}  // namespace cdb::chaos

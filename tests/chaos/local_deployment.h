@@ -1,0 +1,42 @@
+#pragma once
+// The local mode: ./launch-env N --local, every part a process on 127.0.0.1 whose PID the launcher
+// keeps in .run/local/{lb,slave-i,redis-i}.pid. Faults are signals to those PIDs.
+#include <sys/types.h>
+
+#include <vector>
+
+#include "deployment.h"
+
+namespace cdb::chaos {
+
+class LocalDeployment : public Deployment {
+public:
+    LocalDeployment(std::string repo, const CommandRunner& commands);
+
+    std::string mode() const override { return "local"; }
+    Endpoint lb() const override { return {"127.0.0.1", port_}; }
+    Error launch(int clusters) override;
+    Error start_missing() override;
+    Error stop() override;
+    Error kill_cluster(int index) override;
+    Error kill_redis(int index) override;
+    Error pause_cluster(int index) override;
+    Error resume_paused() override;
+    Error kill_lb() override;
+    std::map<std::string, std::string> lb_environment() override;
+
+private:
+    std::optional<pid_t> live_pid(const std::string& part) const;  // part: lb, slave-3, redis-0
+    Error kill(const std::string& part);
+    Error launcher(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const;
+
+    const std::string repo_;
+    const std::string run_dir_;
+    const CommandRunner& commands_;
+    int clusters_ = 0;
+    int port_ = 0;
+    bool launched_ = false;
+    std::vector<pid_t> paused_;
+};
+
+}  // namespace cdb::chaos
