@@ -238,6 +238,24 @@ TEST_F(LbTest, ABlackHoledSlaveCostsAtMostTheTimeout) {
     EXPECT_TRUE(system_->wait_ready(3));
 }
 
+// An answer that takes longer than the header timeout (1 s) is still the slave's, or the LB's own
+// verdict: never Pistache's 408, which would tell a client that a write it may have made failed.
+TEST_F(LbTest, AnAnswerSlowerThanTheHeaderTimeoutIsNotCutShort) {
+    auto env = fast_env;
+    env["HTTP_UPSTREAM_TIMEOUT_MS"] = "1600";
+    ASSERT_NO_FATAL_FAILURE(start(1, env));
+    system_->slave(0).signal(SIGSTOP);
+    auto http = system_->client();
+    http.set_keep_alive(true);
+    const auto started = std::chrono::steady_clock::now();
+    auto write = http.Post("/set", R"({"key":"slow","value":"v"})", "application/json");
+    const auto took = std::chrono::steady_clock::now() - started;
+    system_->slave(0).signal(SIGCONT);
+    ASSERT_TRUE(write);
+    EXPECT_EQ(write->status, 502) << write->body;  // sent, unanswered: the LB cannot know
+    EXPECT_GE(took, 1600ms);
+}
+
 TEST_F(LbTest, RestartedLbRecoversLeaderAndTermWithoutAnElection) {
     ASSERT_NO_FATAL_FAILURE(start(3));
     system_->redis(0).kill();  // move the leader off the default so recovery cannot guess it

@@ -327,6 +327,12 @@ public:
                           error.what());
             reply(error_response(500, std::string("internal error: ") + error.what()));
         }
+        // Pistache answers 408 and drops the connection when a request is not answered within the
+        // header timeout (1 s) of its parsing: right for a sync handler, whose thread cannot be
+        // interrupted anyway, wrong for an answer that comes later within its own bound (a write
+        // may be applied after the client was told 408; make chaos saw 216 of them). The
+        // connection counts as idle until its answer is written.
+        if (connection->answer_pending) peer->setIdle(true);
     }
 
 private:
