@@ -28,7 +28,12 @@ export CONSULT_DB_SECRETS_FILE=$work/secrets/secrets.env
 declare -A acked=()  # key -> value of every write the LB acknowledged
 
 pass() { passed=$(( passed + 1 )); echo "  ok    $1"; }
-fail() { failed=$(( failed + 1 )); echo "  FAIL  $1"; }
+# The containers' logs as they are at the first failure: by the end, a later step (down, a stopped
+# cluster) may have removed the containers that tell what happened.
+fail() {
+  failed=$(( failed + 1 )); echo "  FAIL  $1"
+  (( failed == 1 )) && container_logs >"$work/first-failure.log" 2>&1
+}
 check() {  # description command...: one test step
   local description=$1; shift
   if "$@"; then pass "$description"; else fail "$description"; fi
@@ -44,6 +49,10 @@ container_logs() {
 
 finish() {
   trap - EXIT INT TERM
+  if [[ -s $work/first-failure.log ]]; then
+    echo "== logs of the project's containers at the first failure"
+    cat "$work/first-failure.log"
+  fi
   if (( failed > 0 )) || [[ ${1:-} == interrupted ]]; then
     echo "== logs of the project's containers"
     container_logs
