@@ -1,5 +1,5 @@
 # consult-db images, built once from one builder stage:
-#   consult-db-slave  the slave, redis-server and cluster-run (one cluster per container on Compose;
+#   consult-db-slave  the slave, redis-server, redis-run and cluster-run (one cluster per container on Compose;
 #                     two containers of this image per pod on Kubernetes)
 #   consult-db-lb     the load balancer
 # Build with `make images` (docker/build-images.sh), which creates the base image when no registry is
@@ -47,7 +47,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends redis-server \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log /var/log/redis
 COPY --from=builder /src/build/services/slave/slave /usr/local/bin/slave
-COPY docker/cluster-run /usr/local/bin/cluster-run
+COPY docker/cluster-run docker/redis-run /usr/local/bin/
 USER 10001:10001
 EXPOSE 8080 6379
 HEALTHCHECK --interval=2s --timeout=1s --start-period=5s --retries=3 CMD ["slave", "--probe", "/healthz"]

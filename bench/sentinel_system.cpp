@@ -34,7 +34,11 @@ std::string sentinel_config(int port, int master_port, const SentinelSettings& s
            "\nsentinel monitor " + name + " 127.0.0.1 " + std::to_string(master_port) + " 2" +
            "\nsentinel down-after-milliseconds " + name + " " + std::to_string(settings.down_after_ms) +
            "\nsentinel failover-timeout " + name + " " + std::to_string(settings.failover_timeout_ms) +
-           "\nsentinel parallel-syncs " + name + " " + std::to_string(settings.parallel_syncs) + "\n";
+           "\nsentinel parallel-syncs " + name + " " + std::to_string(settings.parallel_syncs) +
+           // Every Redis requires a login (docs/SECURITY.md); the replicas log in to their master
+           // with the replication user that redis-run gives them, the sentinels with this one.
+           "\nsentinel auth-user " + name + " " + test::test_admin_user.user + "\nsentinel auth-pass " + name + " " +
+           test::test_admin_user.password + "\n";
 }
 
 }  // namespace
@@ -72,7 +76,8 @@ int SentinelSystem::redis_index(int port) const {
 
 RedisReply SentinelSystem::ask_sentinel(int index, const std::vector<std::string>& command) const {
     std::string error;
-    auto connection = RedisConnection::open({"127.0.0.1", base_ + 1 + replicas + index}, sentinel_timeouts, error);
+    // Sentinels themselves take no login.
+    auto connection = RedisConnection::open({"127.0.0.1", base_ + 1 + replicas + index}, sentinel_timeouts, {}, error);
     if (!connection) return RedisReply::failure(error);
     return connection->command(command);
 }
@@ -136,7 +141,7 @@ std::string SentinelSystem::logs() const {
 std::unique_ptr<RedisConnection> connect_to_master(const SentinelSystem& system, RedisTimeouts timeouts) {
     for (const auto& candidate : system.master_candidates()) {
         std::string error;
-        auto connection = RedisConnection::open(candidate, timeouts, error);
+        auto connection = RedisConnection::open(candidate, timeouts, test::test_admin_user, error);
         if (!connection) continue;
         auto role = connection->command({"ROLE"});
         if (role.array_size() > 0 && reply_text(role.element(0)) == std::string("master")) return connection;

@@ -39,6 +39,12 @@ void add_common_fields(YAML::Node service, const Values& values, const std::stri
     service["stop_grace_period"] = text(seconds(values, "stopGraceSeconds"));
     service["cap_drop"].push_back(text("ALL"));
     service["security_opt"].push_back(text("no-new-privileges:true"));
+    // Nothing writes outside /tmp: Redis's --dir (a replica's copy of the leader's snapshot) is there.
+    service["read_only"] = true;
+    service["tmpfs"].push_back(text("/tmp:size=" + values.string("compose.tmpfsSize")));
+    // The Redis passwords, from a file outside the repository that the launcher creates
+    // (docs/SECURITY.md): this file names it and never holds a secret.
+    service["env_file"].push_back(text(values.string("compose.envFile")));
     service["networks"].push_back(text(values.string("compose.network")));
 }
 
@@ -75,12 +81,15 @@ YAML::Node lb_service(const Values& values, const YAML::Node& config) {
                                     std::to_string(values.integer("lb.publish.port")) + ":" +
                                     std::to_string(values.integer("config.lb.port"))));
     add_common_fields(service, values, "lb", "/lb/healthz");
+    // A published port needs a network with a way out; the clusters' network has none.
+    service["networks"].push_back(text(values.string("compose.publishNetwork")));
     return service;
 }
 
-YAML::Node bridge_network() {
+YAML::Node bridge_network(bool internal) {
     YAML::Node network;
     network["driver"] = text("bridge");
+    if (internal) network["internal"] = true;
     return network;
 }
 
@@ -93,7 +102,9 @@ std::string write_compose(const Values& values, int replicas) {
     for (int index = 0; index < replicas; ++index) {
         file["services"]["slave-" + std::to_string(index)] = slave_service(values, config, index);
     }
-    file["networks"][values.string("compose.network")] = bridge_network();
+    // Redis traffic stays on an internal network: no route to or from the host or the outside.
+    file["networks"][values.string("compose.network")] = bridge_network(true);
+    file["networks"][values.string("compose.publishNetwork")] = bridge_network(false);
     return header + to_yaml(file);
 }
 

@@ -79,6 +79,16 @@ YAML::Node named_value(const std::string& name, const std::string& value) {
     return variable;
 }
 
+// A password from the Secret that `make kind-up` creates (docs/SECURITY.md); the key is the
+// variable's name, as in the secrets file it is created from.
+YAML::Node secret_value(const Deployment& deployment, const std::string& name) {
+    YAML::Node variable;
+    variable["name"] = text(name);
+    variable["valueFrom"]["secretKeyRef"]["name"] = text(deployment.values.string("kind.redisAuthSecret"));
+    variable["valueFrom"]["secretKeyRef"]["key"] = text(name);
+    return variable;
+}
+
 YAML::Node container_port(const std::string& name, int port) {
     YAML::Node entry;
     entry["name"] = text(name);
@@ -199,6 +209,7 @@ YAML::Node slave_container(const Deployment& deployment) {
     entry["env"].push_back(config_file_env());
     // Pods of a StatefulSet are named slave-<ordinal>: the slave takes its cluster index from that.
     entry["env"].push_back(named_value("CLUSTER_INDEX", "hostname"));
+    entry["env"].push_back(secret_value(deployment, "REDIS_DATA_PASSWORD"));
     entry["ports"].push_back(container_port("http", deployment.values.integer("config.slave.port")));
     add_probes(entry, deployment, http_get("/readyz", "http"), http_get("/healthz", "http"));
     entry["volumeMounts"].push_back(volume_mount("config", config_dir, true));
@@ -208,17 +219,20 @@ YAML::Node slave_container(const Deployment& deployment) {
 
 YAML::Node redis_container(const Deployment& deployment) {
     const Values& values = deployment.values;
-    YAML::Node entry = container(deployment, "redis", "slave", "/usr/bin/redis-server");
+    YAML::Node entry = container(deployment, "redis", "slave", "/usr/local/bin/redis-run");
     // No persistence: a cluster's data lives in memory and is protected by replication. --dir is the
     // writable emptyDir where a replica stores the leader's snapshot during a full resync.
     // --repl-diskless-sync-delay 0: a new follower syncs at once (Redis 7 waits 5 s by default), which
     // a failover's catch-up and a scale-up wait for. --replicaof 127.0.0.1 1, a master that never
     // exists: a restarted, empty Redis must never be a master its peers resync from; only the LB
-    // promotes one (docs/ELECTION.md). The same flags as cluster-run on Compose.
+    // promotes one (docs/ELECTION.md). The same flags as cluster-run on Compose. redis-run adds the
+    // ACL users from the three passwords (docs/SECURITY.md).
     entry["args"] = argv({"--port", std::to_string(values.integer("config.redis.port")), "--dir", "/data", "--save", "",
                           "--appendonly", "no", "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", "1",
-                          "--maxmemory", values.string("redis.maxmemory"), "--maxmemory-policy", "noeviction",
-                          "--protected-mode", "no"});
+                          "--maxmemory", values.string("redis.maxmemory"), "--maxmemory-policy", "noeviction"});
+    for (const char* password : {"REDIS_DATA_PASSWORD", "REDIS_COORDINATOR_PASSWORD", "REDIS_REPLICATION_PASSWORD"}) {
+        entry["env"].push_back(secret_value(deployment, password));
+    }
     entry["ports"].push_back(container_port("redis", values.integer("config.redis.port")));
     add_probes(entry, deployment, tcp_socket("redis"), tcp_socket("redis"));
     entry["volumeMounts"].push_back(volume_mount("redis-data", "/data", false));
@@ -228,6 +242,7 @@ YAML::Node redis_container(const Deployment& deployment) {
 YAML::Node lb_container(const Deployment& deployment) {
     YAML::Node entry = container(deployment, "lb", "lb", "/usr/local/bin/lb");
     entry["env"].push_back(config_file_env());
+    entry["env"].push_back(secret_value(deployment, "REDIS_COORDINATOR_PASSWORD"));
     entry["ports"].push_back(container_port("http", deployment.values.integer("config.lb.port")));
     // The LB stays healthy while clusters are down, so one probe serves both purposes.
     add_probes(entry, deployment, http_get("/lb/healthz", "http"), http_get("/lb/healthz", "http"));
@@ -318,7 +333,8 @@ YAML::Node policy_port(const std::string& name) {
     return port;
 }
 
-// Redis has no password: only slave pods (replication, data) and the lb pod (PING probes) may reach it.
+// On top of Redis's own ACL users: only slave pods (replication, data) and the lb pod (election) may
+// reach it.
 // The slaves' HTTP port stays open to all, for the LB and the kubelet's probes.
 YAML::Node redis_network_policy(const Deployment& deployment) {
     YAML::Node policy = object(deployment, "networking.k8s.io/v1", "NetworkPolicy", "slave-redis", "slave");

@@ -21,6 +21,8 @@ compose_cmd=()
 die() { echo "launch-env: $*" >&2; exit 1; }
 # shellcheck source=scripts/lb-client.sh
 source "$repo/scripts/lb-client.sh"
+# shellcheck source=scripts/redis-secrets.sh
+source "$repo/scripts/redis-secrets.sh"
 
 find_compose() {
   if docker compose version >/dev/null 2>&1; then compose_cmd=(docker compose)
@@ -37,10 +39,11 @@ compose_quiet() {
 project_filter() { echo "label=com.docker.compose.project=$project"; }
 running_containers() { docker ps -q --filter "$(project_filter)"; }
 
-generate() {  # size port
+generate() {  # size port [env file]
   # The wrapper builds the generator first when it is stale: that output only matters on failure.
+  # The Compose file names the secrets file (env_file); it never holds a password.
   "$repo/generator/generate" --target compose --replicas "$1" --set "lb.publish.port=$2" \
-    --output "$compose_file" >"$run_dir/generator.log" 2>&1 ||
+    --set "compose.envFile=${3:-$secrets_file}" --output "$compose_file" >"$run_dir/generator.log" 2>&1 ||
     { cat "$run_dir/generator.log" >&2; die "the generator failed"; }
   echo "$1" >"$run_dir/size"
   echo "$2" >"$run_dir/lb_port"
@@ -58,6 +61,7 @@ prepare() {
   # The generator runs on this machine; without a built one its build dependencies are needed.
   [[ -x ${BUILD_DIR:-$repo/build}/generator/generator ]] || "$repo/scripts/deps.sh"
   "$repo/docker/build-images.sh"
+  ensure_secrets
   mkdir -p "$run_dir"
 }
 
@@ -133,7 +137,9 @@ compose_down() {
   find_compose
   mkdir -p "$run_dir"
   # `down` needs a Compose file; any size does, since --remove-orphans takes every other cluster.
-  [[ -f $compose_file ]] || generate 1 8080
+  # Compose reads every env_file, even to remove: without the secrets file (removed to rotate the
+  # passwords), an empty one does.
+  [[ -f $compose_file && -f $secrets_file ]] || generate 1 8080 /dev/null
   compose_quiet down --volumes --remove-orphans --timeout 5
   # Whatever Compose did not remove (a container started by hand into the project, a network that a
   # v1 `down` left while a container still used it): nothing of the project may remain.

@@ -19,6 +19,9 @@ max_clusters=256
 die() { echo "kind-env: $*" >&2; exit 1; }
 # shellcheck source=scripts/lb-client.sh
 source "$repo/scripts/lb-client.sh"
+# shellcheck source=scripts/redis-secrets.sh
+source "$repo/scripts/redis-secrets.sh"
+auth_secret=consult-db-redis-auth  # kind.redisAuthSecret of generator/values.yaml
 
 for tool in kind kubectl; do
   command -v "$tool" >/dev/null ||
@@ -59,6 +62,15 @@ rollout() {
   fi
 }
 
+# The namespace and the Secret of Redis passwords, from the secrets file, before any pod needs it.
+# Idempotent: create a manifest without sending it, then apply it; the passwords go through a pipe.
+apply_secret() {
+  kubectl create namespace "$namespace" --dry-run=client -o yaml |
+    kubectl --context "kind-$cluster" apply -f - >/dev/null
+  kube create secret generic "$auth_secret" --from-env-file="$secrets_file" --dry-run=client -o yaml |
+    kube apply -f - >/dev/null
+}
+
 deploy() {  # size: the first deployment, from the generated manifests
   "$repo/generator/generate" --target kind --replicas "$1" --output "$run_dir/consult-db.yaml"
   kube apply -f "$run_dir/consult-db.yaml"
@@ -93,6 +105,7 @@ kind_up() {
     die "N must be between 1 and $max_clusters"
   fi
   mkdir -p "$run_dir"
+  ensure_secrets
   "$repo/docker/build-images.sh"
   if ! cluster_exists; then
     echo "Creating the kind cluster '$cluster' (k8s/kind-cluster.yaml)..."
@@ -100,6 +113,7 @@ kind_up() {
   fi
   # kind nodes cannot pull local images: they are copied in (imagePullPolicy is IfNotPresent).
   kind load docker-image "${images[@]}" --name "$cluster"
+  apply_secret
   old=$(replicas)
   if [[ -n $old ]]; then
     start_port_forward "$port"

@@ -16,6 +16,8 @@ lb_port=${2:-}
 die() { echo "launch-env: $*" >&2; exit 1; }
 # shellcheck source=scripts/lb-client.sh
 source "$repo/scripts/lb-client.sh"
+# shellcheck source=scripts/redis-secrets.sh
+source "$repo/scripts/redis-secrets.sh"
 
 # A process that exited but is not reaped yet (its parent, this script, is gone) is a zombie: dead.
 process_alive() { [[ -r /proc/$1/stat ]] && [[ $(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) != Z ]]; }
@@ -63,13 +65,15 @@ start_cluster() {  # index
     # must not serve that stale copy (the LB resyncs it from the leader).
     rm -rf "$run_dir/redis-$i" && mkdir -p "$run_dir/redis-$i"
     # A replica of nowhere until the LB promotes or repoints it: an empty Redis must never be the
-    # master its peers resync from (docs/ELECTION.md).
-    redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir/redis-$i" --save '' --appendonly no \
-      --repl-diskless-sync-delay 0 --replicaof 127.0.0.1 1 --daemonize no >"$run_dir/redis-$i.log" 2>&1 &
+    # master its peers resync from (docs/ELECTION.md). redis-run adds the ACL users.
+    ( export_secrets "${secret_names[@]}"
+      exec "$repo/docker/redis-run" --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir/redis-$i" --save '' \
+        --appendonly no --repl-diskless-sync-delay 0 --replicaof 127.0.0.1 1 --daemonize no ) \
+      >"$run_dir/redis-$i.log" 2>&1 &
     echo $! >"$run_dir/redis-$i.pid"
   }
   pid_alive "$run_dir/slave-$i.pid" || {
-    ( common_env; CLUSTER_SIZE=$(cat "$run_dir/size") CLUSTER_INDEX=$i \
+    ( common_env; export_secrets REDIS_DATA_PASSWORD; CLUSTER_SIZE=$(cat "$run_dir/size") CLUSTER_INDEX=$i \
         exec "$build_dir/services/slave/slave" ) >"$run_dir/slave-$i.log" 2>&1 &
     echo $! >"$run_dir/slave-$i.pid"
   }
@@ -79,7 +83,8 @@ stop_cluster() { stop_pid_file "$run_dir/slave-$1.pid"; stop_pid_file "$run_dir/
 
 start_lb() {
   pid_alive "$run_dir/lb.pid" && return
-  ( common_env; CLUSTER_SIZE=$(cat "$run_dir/size") exec "$build_dir/services/lb/lb" ) >"$run_dir/lb.log" 2>&1 &
+  ( common_env; export_secrets REDIS_COORDINATOR_PASSWORD
+    CLUSTER_SIZE=$(cat "$run_dir/size") exec "$build_dir/services/lb/lb" ) >"$run_dir/lb.log" 2>&1 &
   echo $! >"$run_dir/lb.pid"
 }
 
@@ -90,6 +95,7 @@ local_up() {
   (( size >= 1 && size <= max_clusters )) || die "N must be between 1 and $max_clusters"
   ensure_binaries
   command -v redis-server >/dev/null || die "redis-server is missing: run 'make deps' (as root) first"
+  ensure_secrets
   mkdir -p "$run_dir"
   if pid_alive "$run_dir/lb.pid"; then
     local_rescale "$size"

@@ -18,6 +18,7 @@ ClusterProber::ClusterProber(const DeploymentConfig& config, const ClusterAddres
     : addresses_(addresses),
       redis_timeouts_{std::chrono::milliseconds(config.redis.connect_timeout_ms),
                       std::chrono::milliseconds(config.redis.command_timeout_ms)},
+      redis_credentials_{redis_coordinator_user, config.redis.coordinator_password},
       http_connect_timeout_(config.http.upstream_connect_timeout_ms),
       // Rounds wait for their slowest probe, so a black-holed slave delays failure detection by
       // this much per round; but a loaded slave must still get its answer in (measured: at 100 ms a
@@ -35,7 +36,7 @@ ClusterProber::Connections& ClusterProber::connections(int index) {
 RedisReply ClusterProber::redis_command(Connections& slot, int index, const std::vector<std::string>& command) {
     if (!slot.redis || slot.redis->broken()) {
         std::string error;
-        slot.redis = RedisConnection::open(addresses_.redis(index), redis_timeouts_, error);
+        slot.redis = RedisConnection::open(addresses_.redis(index), redis_timeouts_, redis_credentials_, error);
         if (!slot.redis) return RedisReply::failure(error);
     }
     return slot.redis->command(command);

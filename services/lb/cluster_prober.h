@@ -1,7 +1,8 @@
 #pragma once
 // The LB's I/O towards one cluster: probe its slave (/status) and Redis (INFO replication), repoint
 // its Redis (REPLICAOF) and announce the leader to its slave. Every call is bounded by the
-// configured timeouts. Calls for different clusters may run at the same time.
+// configured timeouts. Calls for different clusters may run at the same time. It logs in to Redis as
+// the coordinator user, which may not touch keys.
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,7 @@ private:
 
     const ClusterAddresses& addresses_;
     const RedisTimeouts redis_timeouts_;
+    const RedisCredentials redis_credentials_;  // the coordinator user: election commands, no data
     const std::chrono::milliseconds http_connect_timeout_;
     const std::chrono::milliseconds http_timeout_;
     const int max_index_;

@@ -22,6 +22,7 @@ LeaderLink::LeaderLink(const DeploymentConfig& config, const ClusterAddresses& a
       pool_(static_cast<std::size_t>(config.redis.pool_size),
             RedisTimeouts{std::chrono::milliseconds(config.redis.connect_timeout_ms),
                           std::chrono::milliseconds(config.redis.command_timeout_ms)},
+            RedisCredentials{redis_data_user, config.redis.data_password},
             std::chrono::milliseconds(config.redis.command_timeout_ms)) {}
 
 LeaderUpdate LeaderLink::propose(const LeaderState& proposal) {

@@ -19,6 +19,7 @@ OpsApi::OpsApi(const DeploymentConfig& config, const ClusterAddresses& addresses
       own_redis_(1,
                  RedisTimeouts{std::chrono::milliseconds(config.redis.connect_timeout_ms),
                                std::chrono::milliseconds(config.redis.command_timeout_ms)},
+                 RedisCredentials{redis_data_user, config.redis.data_password},
                  std::chrono::milliseconds(config.redis.command_timeout_ms)) {
     own_redis_.retarget(own_redis_address_);
     metrics_.sampled("term", "gauge", "Leader term this slave follows (0: none yet).",

@@ -6,7 +6,10 @@
 #   launch 3 clusters; set/get/list-keys/delete through the LB's published port; stop a non-leader
 #   cluster while requests run: none fails; stop the leader's cluster: a new leader with a higher
 #   term, writes resume, no acknowledged key is lost; rescale to 5: the new clusters serve; down:
-#   nothing of the project remains.
+#   nothing of the project remains. Security (docs/SECURITY.md): the launcher creates its own secrets
+#   file (mode 0600), every Redis refuses clients without the right user and password even from inside
+#   the network, the slaves' user may not FLUSHALL, no Redis port is published, the containers are
+#   read-only without capabilities, and no password is on a command line.
 # Prints "N passed, M failed" last and exits 1 on any failure. Every wait is bounded; the caller
 # bounds the whole run too (timeout). Cleans up on any exit, with the containers' logs on failure.
 set -uo pipefail
@@ -20,10 +23,17 @@ source "$repo/scripts/lb-client.sh"
 
 passed=0 failed=0
 work=$(mktemp -d)
+# Passwords of its own, created by the launcher: the user's secrets file is left alone.
+export CONSULT_DB_SECRETS_FILE=$work/secrets/secrets.env
 declare -A acked=()  # key -> value of every write the LB acknowledged
 
 pass() { passed=$(( passed + 1 )); echo "  ok    $1"; }
-fail() { failed=$(( failed + 1 )); echo "  FAIL  $1"; }
+# The containers' logs as they are at the first failure: by the end, a later step (down, a stopped
+# cluster) may have removed the containers that tell what happened.
+fail() {
+  failed=$(( failed + 1 )); echo "  FAIL  $1"
+  (( failed == 1 )) && container_logs >"$work/first-failure.log" 2>&1
+}
 check() {  # description command...: one test step
   local description=$1; shift
   if "$@"; then pass "$description"; else fail "$description"; fi
@@ -39,6 +49,10 @@ container_logs() {
 
 finish() {
   trap - EXIT INT TERM
+  if [[ -s $work/first-failure.log ]]; then
+    echo "== logs of the project's containers at the first failure"
+    cat "$work/first-failure.log"
+  fi
   if (( failed > 0 )) || [[ ${1:-} == interrupted ]]; then
     echo "== logs of the project's containers"
     container_logs
@@ -123,6 +137,43 @@ stop_cluster() { quietly docker stop -t 5 "$(cluster_container "$1")"; }
 # not published): the slave's own probe client sends a GET and succeeds on a 2xx answer.
 slave_serves() { quietly docker exec "$(cluster_container "$1")" slave --probe "$2"; }
 ready_is() { [[ $(list_count "$(status_field ready)") == "$1" ]]; }
+lb_container() { docker ps -q --filter "$project_filter" --filter "label=com.docker.compose.service=lb"; }
+# redis_answer FROM TO COMMAND...: redis-cli in cluster FROM's container to cluster TO's Redis, with
+# $user and $password when set (see as_user). The password goes through the environment
+# (REDISCLI_AUTH), never on a command line. Prints the answer.
+redis_answer() {
+  local from=$1 to=$2; shift 2
+  REDISCLI_AUTH=${password:-} docker exec -e REDISCLI_AUTH "$(cluster_container "$from")" \
+    redis-cli --no-auth-warning ${user:+--user "$user"} -h "slave-$to" "$@" 2>&1
+}
+as_user() { local user=$1 password=$2; shift 2; "$@"; }  # as_user USER PASSWORD command...
+answer_has() { local expected=$1; shift; [[ $("$@") == *"$expected"* ]]; }  # answer_has TEXT command...
+secrets_file_private() { [[ $(stat -c %a "$CONSULT_DB_SECRETS_FILE") == 600 ]]; }
+no_redis_port_published() {
+  local id
+  for id in $(docker ps -q --filter "$project_filter"); do
+    [[ $id == "$(lb_container)" ]] && continue
+    [[ -z $(docker port "$id") ]] || return 1
+  done
+  [[ $(docker port "$(lb_container)") == "8080/tcp -> 127.0.0.1:$port" ]]
+}
+locked_down() {  # every container: read-only root, all capabilities dropped, no-new-privileges, uid 10001
+  local id
+  for id in $(docker ps -q --filter "$project_filter"); do
+    [[ $(docker inspect -f '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{.Config.User}}' "$id") == \
+       "true [ALL] [no-new-privileges:true] 10001:10001" ]] || return 1
+  done
+}
+no_password_on_a_command_line() {
+  local id name value commands
+  for id in $(docker ps -q --filter "$project_filter"); do
+    commands=$(docker exec "$id" bash -c 'cat /proc/[0-9]*/cmdline' | tr '\0' ' ')
+    [[ -n $commands ]] || return 1
+    while IFS='=' read -r name value; do
+      [[ $commands != *"$value"* ]] || { echo "        $name is on a command line in $id"; return 1; }
+    done <"$CONSULT_DB_SECRETS_FILE"
+  done
+}
 healthz_ok() { curl -sf --max-time 2 "$LB_URL/lb/healthz" >/dev/null; }
 # until_true TIMEOUT_S command...: polls every 0.5 s
 until_true() {
@@ -145,6 +196,21 @@ else
   fail "launch-env 3"; tail -n 30 "$work/launch.log"; exit 1
 fi
 check "3 clusters ready" ready_is 3
+
+section "authentication and least privilege"
+check "the launcher created the secrets file with mode 600" secrets_file_private
+check "Redis refuses a client without a password, from inside the network (NOAUTH)" \
+  answer_has NOAUTH redis_answer 0 1 PING
+check "Redis refuses a wrong password (WRONGPASS)" \
+  answer_has WRONGPASS as_user cdb-data wrong-password-000000 redis_answer 0 2 PING
+data_password=$(sed -n 's/^REDIS_DATA_PASSWORD=//p' "$CONSULT_DB_SECRETS_FILE")
+check "the slaves' user may PING" answer_has PONG as_user cdb-data "$data_password" redis_answer 1 0 PING
+check "the slaves' user may not FLUSHALL (NOPERM)" \
+  answer_has NOPERM as_user cdb-data "$data_password" redis_answer 1 0 FLUSHALL
+unset data_password
+check "no Redis port is published, the LB's only on 127.0.0.1" no_redis_port_published
+check "containers are read-only, without capabilities, as uid 10001" locked_down
+check "no password is on a command line" no_password_on_a_command_line
 
 section "data API through the LB"
 check "set user:1" set_key user:1 Ada

@@ -61,13 +61,30 @@ TEST_P(ComposeFile, OnlyTheLbPublishesAPortAndOnLoopback) {
     EXPECT_EQ(services["lb"]["ports"][0].Scalar(), "127.0.0.1:8080:8080");
 }
 
-TEST_P(ComposeFile, EveryServiceIsOnTheOneBridgeNetworkAndNoneOnTheHost) {
+TEST_P(ComposeFile, RedisTrafficIsOnAnInternalNetworkAndOnlyTheLbHasAWayOut) {
     EXPECT_FALSE(has_key_anywhere(file, "network_mode"));
-    ASSERT_EQ(file["networks"].size(), 1u);
-    const std::string network = file["networks"].begin()->first.Scalar();
-    EXPECT_EQ(file["networks"][network]["driver"].Scalar(), "bridge");
+    ASSERT_EQ(file["networks"].size(), 2u);
+    EXPECT_EQ(file["networks"]["consult-db"]["driver"].Scalar(), "bridge");
+    EXPECT_TRUE(file["networks"]["consult-db"]["internal"].as<bool>());
+    EXPECT_EQ(file["networks"]["consult-db-public"]["driver"].Scalar(), "bridge");
+    EXPECT_FALSE(file["networks"]["consult-db-public"]["internal"]);
     for (const auto& service : services) {
-        EXPECT_EQ(argv_of(service.second["networks"]), std::vector<std::string>{network}) << service.first;
+        const std::string name = service.first.Scalar();
+        const std::vector<std::string> expected =
+            name == "lb" ? std::vector<std::string>{"consult-db", "consult-db-public"} : std::vector<std::string>{"consult-db"};
+        EXPECT_EQ(argv_of(service.second["networks"]), expected) << name;
+    }
+}
+
+TEST_P(ComposeFile, ContainersAreReadOnlyWithoutCapabilitiesOrPrivilegeGains) {
+    for (const auto& service : services) {
+        const YAML::Node spec = service.second;
+        EXPECT_TRUE(spec["read_only"].as<bool>()) << service.first;
+        EXPECT_EQ(argv_of(spec["tmpfs"]), std::vector<std::string>{"/tmp:size=512m"}) << service.first;
+        EXPECT_EQ(argv_of(spec["cap_drop"]), std::vector<std::string>{"ALL"}) << service.first;
+        EXPECT_EQ(argv_of(spec["security_opt"]), std::vector<std::string>{"no-new-privileges:true"}) << service.first;
+        EXPECT_FALSE(spec["user"]) << "the images' own user 10001, never root";
+        EXPECT_FALSE(spec["privileged"]) << service.first;
     }
 }
 

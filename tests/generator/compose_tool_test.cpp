@@ -18,8 +18,12 @@ std::vector<OutputCase> compose_cases() {
 
 bool compose_v2_available() { return on_path("docker") && run_process({"docker", "compose", "version"}).exit_code == 0; }
 
-// Runs `tool... -f FILE config -q` from the file's directory with a fixed project name.
+// Runs `tool... -f FILE config -q` from the file's directory with a fixed project name, with
+// $CONSULT_DB_SECRETS_FILE naming an env file as the launcher does (Compose reads it).
 ProcessResult compose_config(std::vector<std::string> tool, const std::string& file) {
+    TemporaryDirectory secrets;
+    write_file(secrets.path() + "/secrets.env", "REDIS_DATA_PASSWORD=test-password-000001\n");
+    tool.insert(tool.begin(), {"env", "CONSULT_DB_SECRETS_FILE=" + secrets.path() + "/secrets.env"});
     for (const char* argument : {"--project-name", "generator-test", "-f"}) tool.push_back(argument);
     tool.push_back(file);
     tool.push_back("config");

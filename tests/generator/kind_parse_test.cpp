@@ -2,6 +2,7 @@
 // match, named ports that exist, configuration that reaches the services, no host networking.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "kind_writer.hpp"
@@ -169,6 +170,7 @@ TEST_P(KindManifests, TheConfigurationReachesTheServicesAsAFile) {
         const YAML::Node container = spec["containers"][0];
         std::string config_file;
         for (const auto& variable : container["env"]) {
+            if (variable["valueFrom"]) continue;  // a password from the Secret
             EXPECT_TRUE(reads_as_string(variable["value"])) << variable["name"];
             if (variable["name"].Scalar() == "CONFIG_FILE") config_file = variable["value"].Scalar();
         }
@@ -199,6 +201,32 @@ TEST_P(KindManifests, RedisIsReachableOnlyFromSlaveAndLbPods) {
         return;
     }
     ADD_FAILURE() << "no ingress rule for the redis port";
+}
+
+// Least privilege (docs/SECURITY.md): the Secret's keys go only where they are used, and no
+// password is written in the manifests.
+TEST_P(KindManifests, EachContainerGetsOnlyTheRedisPasswordsItUsesFromTheSecret) {
+    std::map<std::string, std::vector<std::string>> expected{
+        {"slave", {"REDIS_DATA_PASSWORD"}},
+        {"redis", {"REDIS_DATA_PASSWORD", "REDIS_COORDINATOR_PASSWORD", "REDIS_REPLICATION_PASSWORD"}},
+        {"lb", {"REDIS_COORDINATOR_PASSWORD"}}};
+    for (const auto& [kind, name] : {std::pair<std::string, std::string>{"StatefulSet", "slave"}, {"Deployment", "lb"}}) {
+        for (const auto& container : pod(kind, name)["spec"]["containers"]) {
+            std::vector<std::string> passwords;
+            for (const auto& variable : container["env"]) {
+                const std::string variable_name = variable["name"].Scalar();
+                if (variable_name.find("PASSWORD") == std::string::npos) continue;
+                passwords.push_back(variable_name);
+                EXPECT_FALSE(variable["value"]) << variable_name << " written in the manifest";
+                EXPECT_EQ(variable["valueFrom"]["secretKeyRef"]["name"].Scalar(), "consult-db-redis-auth");
+                EXPECT_EQ(variable["valueFrom"]["secretKeyRef"]["key"].Scalar(), variable_name);
+            }
+            EXPECT_EQ(passwords, expected.at(container["name"].Scalar())) << container["name"];
+        }
+    }
+    const YAML::Node redis = pod("StatefulSet", "slave")["spec"]["containers"][1];
+    EXPECT_EQ(redis["command"][0].Scalar(), "/usr/local/bin/redis-run");
+    for (const YAML::Node& document : documents) EXPECT_NE(document["kind"].Scalar(), "Secret");
 }
 
 INSTANTIATE_TEST_SUITE_P(Replicas, KindManifests, ::testing::Values(1, 3, 7));

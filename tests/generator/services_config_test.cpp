@@ -28,15 +28,29 @@ cdb::EnvLookup lookup_in(std::map<std::string, std::string> variables) {
     };
 }
 
+// What the launchers' secrets file holds (docs/SECURITY.md): Compose's env_file and the
+// Kubernetes Secret both carry these keys.
+const std::map<std::string, std::string> secrets{{"REDIS_DATA_PASSWORD", "data-password-00001"},
+                                                 {"REDIS_COORDINATOR_PASSWORD", "coordinator-password-1"},
+                                                 {"REDIS_REPLICATION_PASSWORD", "replication-password-1"}};
+
+// The service's environment plus its env_file, the secrets file.
 cdb::EnvLookup compose_environment(const YAML::Node& service) {
     std::map<std::string, std::string> variables;
+    EXPECT_EQ(service["env_file"].size(), 1u);
+    if (service["env_file"].size() == 1) variables = secrets;
     for (const auto& variable : service["environment"]) variables[variable.first.Scalar()] = variable.second.Scalar();
     return lookup_in(variables);
 }
 
+// A value, or the Secret's key a secretKeyRef names.
 cdb::EnvLookup kind_environment(const YAML::Node& container) {
     std::map<std::string, std::string> variables;
-    for (const auto& variable : container["env"]) variables[variable["name"].Scalar()] = variable["value"].Scalar();
+    for (const auto& variable : container["env"]) {
+        const bool from_secret = static_cast<bool>(variable["valueFrom"]);
+        variables[variable["name"].Scalar()] = from_secret ? secrets.at(variable["valueFrom"]["secretKeyRef"]["key"].Scalar())
+                                                           : variable["value"].Scalar();
+    }
     return lookup_in(variables);
 }
 
@@ -86,11 +100,13 @@ TEST(ServicesConfig, KindConfigFileParsesForEveryPodAndTheLb) {
         EXPECT_EQ(config.cluster.index, index);
         EXPECT_EQ(config.cluster.size, 4);
         EXPECT_EQ(config.cluster.host_template, "slave-{i}.slave");
+        EXPECT_EQ(config.redis.data_password, secrets.at("REDIS_DATA_PASSWORD"));
         expect_non_defaults(config);
     }
     const cdb::DeploymentConfig config = cdb::parse_config(json, kind_environment(first_container(documents, "Deployment")),
                                                            cdb::ConfigUser::lb, "lb-5d9f8-x2x7q");
     EXPECT_EQ(config.lb.port, 8080);
+    EXPECT_EQ(config.redis.coordinator_password, secrets.at("REDIS_COORDINATOR_PASSWORD"));
     expect_non_defaults(config);
 }
 

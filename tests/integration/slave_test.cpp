@@ -69,7 +69,8 @@ protected:
             {"REDIS_COMMAND_TIMEOUT_MS", std::to_string(command_timeout_ms)},
             {"REDIS_CONNECT_TIMEOUT_MS", "200"},    {"LIMITS_MAX_VALUE_BYTES", "64"},
             {"LIMITS_MAX_KEY_BYTES", "32"},         {"LIMITS_MAX_LIST_COUNT", "50"},
-            {"HTTP_HEADER_TIMEOUT_MS", "500"},      {"REPLICATION_MODE", "sync"}};
+            {"HTTP_HEADER_TIMEOUT_MS", "500"},      {"REPLICATION_MODE", "sync"},
+            {"REDIS_DATA_PASSWORD", test_data_user.password}};
         for (auto& [key, value] : extra) env[key] = value;
         slave_ = std::make_unique<ChildProcess>("slave", std::vector<std::string>{SLAVE_BINARY}, env);
         ASSERT_TRUE(wait_until([&] { return client().Get("/healthz"); }, 5000ms)) << slave_->log();
@@ -110,6 +111,18 @@ TEST_F(SlaveTest, NotReadyUntilALeaderIsAnnounced) {
 
     ASSERT_EQ(announce(1, 0)->status, 200);
     EXPECT_EQ(client().Get("/readyz")->status, 200);
+}
+
+TEST_F(SlaveTest, AWrongRedisPasswordMakesTheLeaderUnusableAndSaysWhy) {
+    start_slave({{"REDIS_DATA_PASSWORD", "not-the-password-0001"}});
+    ASSERT_EQ(announce(1, 0)->status, 200);
+    auto ready = client().Get("/readyz");
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 503);
+    EXPECT_NE(ready->body.find("refused the login of user cdb-data: WRONGPASS"), std::string::npos) << ready->body;
+    EXPECT_EQ(ready->body.find("not-the-password"), std::string::npos);
+    EXPECT_EQ(set(R"({"key":"k","value":"v"})")->status, 503);
+    EXPECT_FALSE(redis_a_->command({"EXISTS", "k"}).integer().value_or(1));
 }
 
 TEST_F(SlaveTest, DataRoutesRoundTrip) {

@@ -39,6 +39,7 @@ void LocalSystem::start_cluster(int index) {
     redis_[index] = std::make_unique<RedisServer>(base_ + max_test_clusters + index, RedisStart::replica_of_nowhere);
     auto env = service_env(static_cast<int>(redis_.size()));
     env["CLUSTER_INDEX"] = std::to_string(index);
+    env["REDIS_DATA_PASSWORD"] = test_data_user.password;
     slaves_[index] = std::make_unique<ChildProcess>("slave-" + std::to_string(index),
                                                     std::vector<std::string>{SLAVE_BINARY}, env);
 }
@@ -50,7 +51,10 @@ void LocalSystem::kill_cluster(int index) {
 }
 
 void LocalSystem::start_lb(int size) {
-    lb_ = std::make_unique<ChildProcess>("lb", std::vector<std::string>{LB_BINARY}, service_env(size));
+    // Each service gets only the password of the user it logs in as.
+    auto env = service_env(size);
+    env["REDIS_COORDINATOR_PASSWORD"] = test_coordinator_user.password;
+    lb_ = std::make_unique<ChildProcess>("lb", std::vector<std::string>{LB_BINARY}, env);
 }
 
 void LocalSystem::stop_lb() { lb_->stop(5000ms); }

@@ -15,7 +15,21 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cdb/config.h"
+
 namespace cdb::test {
+
+const RedisCredentials test_data_user{redis_data_user, "test-data-password-0001"};
+const RedisCredentials test_coordinator_user{redis_coordinator_user, "test-coordinator-password-0001"};
+const RedisCredentials test_replication_user{"cdb-replication", "test-replication-password-0001"};
+const RedisCredentials test_admin_user{"cdb-admin", "test-admin-password-0001"};
+
+std::map<std::string, std::string> redis_password_env() {
+    return {{"REDIS_DATA_PASSWORD", test_data_user.password},
+            {"REDIS_COORDINATOR_PASSWORD", test_coordinator_user.password},
+            {"REDIS_REPLICATION_PASSWORD", test_replication_user.password},
+            {"REDIS_ADMIN_PASSWORD", test_admin_user.password}};
+}
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -141,12 +155,12 @@ void RedisServer::start_replica_of(int master_port) {
 void RedisServer::launch(const std::vector<std::string>& replication_args) {
     // A restarted Redis starts empty, like a crashed machine's: what a replica saved is gone.
     std::filesystem::remove(data_dir_ + "/dump.rdb");
-    std::vector<std::string> args{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
+    std::vector<std::string> args{REDIS_RUN_SCRIPT, "--port", std::to_string(port_), "--bind", "127.0.0.1",
                                   "--dir", data_dir_, "--save", "", "--appendonly", "no", "--daemonize", "no",
                                   // A new follower syncs at once instead of after Redis's default 5 s.
                                   "--repl-diskless-sync-delay", "0"};
     args.insert(args.end(), replication_args.begin(), replication_args.end());
-    process_ = std::make_unique<ChildProcess>("redis-" + std::to_string(port_), args);
+    process_ = std::make_unique<ChildProcess>("redis-" + std::to_string(port_), args, redis_password_env());
     const bool up = wait_until([&] { return command({"PING"}).is_status("PONG"); }, 5000ms);
     if (!up) throw std::runtime_error("redis-server on port " + std::to_string(port_) + " did not start: " + process_->log());
 }
@@ -160,9 +174,11 @@ void RedisServer::pause() { process_->signal(SIGSTOP); }
 
 void RedisServer::resume() { process_->signal(SIGCONT); }
 
-RedisReply RedisServer::command(const std::vector<std::string>& args) const {
+RedisReply RedisServer::command(const std::vector<std::string>& args) const { return command_as(test_admin_user, args); }
+
+RedisReply RedisServer::command_as(const RedisCredentials& user, const std::vector<std::string>& args) const {
     std::string error;
-    auto connection = RedisConnection::open({"127.0.0.1", port_}, {200ms, 1000ms}, error);
+    auto connection = RedisConnection::open({"127.0.0.1", port_}, {200ms, 1000ms}, user, error);
     if (!connection) return RedisReply::failure(error);
     return connection->command(args);
 }

@@ -45,11 +45,23 @@ private:
     std::optional<int> exit_status_;
 };
 
+// The Redis users of docs/SECURITY.md with the passwords every test Redis is started with.
+// cdb-admin (every command) is optional in docker/redis-run and only the tests turn it on, to look
+// at what really is in a Redis; the services never use it.
+extern const RedisCredentials test_data_user;
+extern const RedisCredentials test_coordinator_user;
+extern const RedisCredentials test_replication_user;
+extern const RedisCredentials test_admin_user;
+
+// The variables docker/redis-run reads: every password, the admin's included.
+std::map<std::string, std::string> redis_password_env();
+
 // How the project starts every Redis it runs: a replica of nowhere, so that an empty, restarted
 // Redis can never be the source its peers copy from; only the LB promotes one (docs/ELECTION.md).
 // Tests of the slave alone, with no LB, use a plain master.
 enum class RedisStart { replica_of_nowhere, master };
 
+// Started by docker/redis-run, as in every mode of the project, so it has the real ACL users.
 class RedisServer {
 public:
     RedisServer(int port, RedisStart how);
@@ -62,8 +74,10 @@ public:
     void pause();  // SIGSTOP: a black hole
     void resume();
     int port() const { return port_; }
-    // A direct connection for checking what really is in this Redis.
+    // A direct connection as cdb-admin, for checking what really is in this Redis.
     RedisReply command(const std::vector<std::string>& args) const;
+    // The same as another user; the failure names the reason when the login is refused.
+    RedisReply command_as(const RedisCredentials& user, const std::vector<std::string>& args) const;
 
 private:
     void launch(const std::vector<std::string>& replication_args);

@@ -1,18 +1,32 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
+
+#include <unistd.h>
 
 #include "cdb/config.h"
 
 namespace cdb {
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> values) {
+const std::string data_password = "data-password-0001";
+const std::string coordinator_password = "coordinator-password-0001";
+
+EnvLookup lookup_of(std::map<std::string, std::string> values) {
     return [values](const std::string& name) -> std::optional<std::string> {
         auto it = values.find(name);
         if (it == values.end()) return std::nullopt;
         return it->second;
     };
+}
+
+// Both services' passwords unless the test sets its own: the services refuse to start without.
+EnvLookup env_of(std::map<std::string, std::string> values) {
+    values.emplace("REDIS_DATA_PASSWORD", data_password);
+    values.emplace("REDIS_COORDINATOR_PASSWORD", coordinator_password);
+    return lookup_of(std::move(values));
 }
 
 const std::string minimal = R"({"cluster": {"host_template": "slave-{i}", "size": 3, "index": 1}})";
@@ -88,6 +102,64 @@ TEST(Config, TemplateWithoutIndexNeedsPortStep) {
 TEST(Config, SyncWaitMustFitInTheCommandTimeout) {
     EXPECT_NE(error_of(minimal, {{"REPLICATION_SYNC_TIMEOUT_MS", "500"}}).find("replication.sync_timeout_ms"),
               std::string::npos);
+}
+
+// Only the given variables: no default password.
+std::string error_without_defaults(ConfigUser user, std::map<std::string, std::string> values) {
+    try {
+        parse_config(minimal, lookup_of(std::move(values)), user, "host");
+    } catch (const ConfigError& error) {
+        return error.what();
+    }
+    return "";
+}
+
+TEST(Config, EachServiceReadsOnlyItsOwnRedisPassword) {
+    const DeploymentConfig slave = parse_config(minimal, env_of({}), ConfigUser::slave, "host");
+    EXPECT_EQ(slave.redis.data_password, data_password);
+    EXPECT_EQ(slave.redis.coordinator_password, "");
+    const DeploymentConfig lb = parse_config(minimal, env_of({}), ConfigUser::lb, "host");
+    EXPECT_EQ(lb.redis.coordinator_password, coordinator_password);
+    EXPECT_EQ(lb.redis.data_password, "");
+}
+
+TEST(Config, PasswordsAreRequiredAndErrorsNameTheVariableNotTheValue) {
+    EXPECT_NE(error_without_defaults(ConfigUser::slave, {}).find("missing REDIS_DATA_PASSWORD (or REDIS_DATA_PASSWORD_FILE)"),
+              std::string::npos);
+    EXPECT_NE(error_without_defaults(ConfigUser::lb, {}).find("REDIS_COORDINATOR_PASSWORD"), std::string::npos);
+    const std::string too_short = error_of(minimal, {{"REDIS_DATA_PASSWORD", "tiny-secret"}});
+    EXPECT_NE(too_short.find("REDIS_DATA_PASSWORD"), std::string::npos);
+    EXPECT_EQ(too_short.find("tiny-secret"), std::string::npos);
+    const std::string quoted = error_of(minimal, {{"REDIS_DATA_PASSWORD", "has a space and \"quotes\" 123"}});
+    EXPECT_NE(quoted.find("REDIS_DATA_PASSWORD"), std::string::npos);
+    EXPECT_EQ(quoted.find("space"), std::string::npos);
+    EXPECT_NE(error_without_defaults(ConfigUser::slave, {{"REDIS_DATA_PASSWORD", data_password},
+                                                         {"REDIS_DATA_PASSWORD_FILE", "/nonexistent"}})
+                  .find("set one"),
+              std::string::npos);
+}
+
+TEST(Config, PasswordFromAFileWithoutItsNewline) {
+    char path[] = "/tmp/cdb-secret-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    std::ofstream(path) << "password-from-a-file-01\n";
+    const DeploymentConfig config = parse_config(minimal, lookup_of({{"REDIS_DATA_PASSWORD_FILE", path}}),
+                                                 ConfigUser::slave, "host");
+    std::remove(path);
+    EXPECT_EQ(config.redis.data_password, "password-from-a-file-01");
+    EXPECT_NE(error_without_defaults(ConfigUser::slave, {{"REDIS_DATA_PASSWORD_FILE", "/nonexistent/secret"}})
+                  .find("cannot read the file /nonexistent/secret named by REDIS_DATA_PASSWORD_FILE"),
+              std::string::npos);
+}
+
+TEST(Config, APasswordInTheFileIsRefused) {
+    const std::string error =
+        error_of(R"({"cluster": {"host_template": "s-{i}", "size": 3, "index": 0},
+                     "redis": {"data_password": "in-a-configmap-000"}})");
+    EXPECT_NE(error.find("field redis.data_password is a secret"), std::string::npos) << error;
+    EXPECT_EQ(error.find("in-a-configmap"), std::string::npos);
 }
 
 TEST(Config, EnvNameFollowsThePath) {

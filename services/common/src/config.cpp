@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include <unistd.h>
@@ -153,6 +154,65 @@ std::vector<Field> fields(const std::string& hostname) {
     };
 }
 
+// A password of docs/SECURITY.md, read only from the environment: VAR, or the file named by VAR_FILE
+// (how Docker and Kubernetes mount secrets). Never from the configuration file, which ends up in a
+// ConfigMap. Each service reads only the one it logs in with.
+struct Secret {
+    std::string path;
+    const char* redis_user;
+    ConfigUser reader;
+    std::string RedisConfig::*member;
+};
+
+const Secret secrets[] = {
+    {"redis.data_password", redis_data_user, ConfigUser::slave, &RedisConfig::data_password},
+    {"redis.coordinator_password", redis_coordinator_user, ConfigUser::lb, &RedisConfig::coordinator_password},
+};
+
+// The same rule as docker/redis-run, which writes the passwords into Redis's configuration: no
+// character there needs quoting, and a short password is a mistake, not a choice.
+bool valid_password(const std::string& password) {
+    constexpr std::size_t min_length = 16;
+    constexpr std::size_t max_length = 256;
+    if (password.size() < min_length || password.size() > max_length) return false;
+    return std::all_of(password.begin(), password.end(), [](unsigned char ch) {
+        return std::isalnum(ch) || std::string_view("-_.~+/=").find(static_cast<char>(ch)) != std::string_view::npos;
+    });
+}
+
+std::string read_secret_file(const std::string& variable, const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError("invalid configuration: cannot read the file " + path + " named by " + variable);
+    std::ostringstream content;
+    content << in.rdbuf();
+    std::string text = content.str();
+    // Secret files written by hand or by `echo` end with a newline that is not part of the password.
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text;
+}
+
+// Error messages name the variable, never the value.
+std::string read_secret(const Secret& secret, const EnvLookup& env) {
+    const std::string variable = env_name_for(secret.path);
+    const std::string file_variable = variable + "_FILE";
+    const auto value = env(variable);
+    const auto file = env(file_variable);
+    if (value && file) {
+        throw ConfigError("invalid configuration: both " + variable + " and " + file_variable + " are set; set one");
+    }
+    if (!value && !file) {
+        throw ConfigError("invalid configuration: missing " + variable + " (or " + file_variable +
+                          "): the password of Redis user " + secret.redis_user + " (docs/SECURITY.md)");
+    }
+    const std::string password = value ? *value : read_secret_file(file_variable, *file);
+    if (!valid_password(password)) {
+        throw ConfigError("invalid configuration: " +
+                          (value ? "environment variable " + variable : "the file named by " + file_variable) +
+                          " must hold 16 to 256 characters among A-Z a-z 0-9 - _ . ~ + / = (value not shown)");
+    }
+    return password;
+}
+
 const rapidjson::Value* find_path(const rapidjson::Value& root, const std::string& path) {
     const rapidjson::Value* node = &root;
     std::istringstream parts(path);
@@ -221,6 +281,13 @@ DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env
         }
         if (!document.IsObject()) throw ConfigError("invalid configuration file: the top level must be an object");
     }
+    for (const Secret& secret : secrets) {
+        if (find_path(document, secret.path)) {
+            throw ConfigError("invalid configuration: field " + secret.path +
+                              " is a secret and is never read from the file; use " + env_name_for(secret.path) +
+                              " or " + env_name_for(secret.path) + "_FILE");
+        }
+    }
     const std::vector<Field> known = fields(hostname);
     reject_unknown(document, "", known);
 
@@ -244,6 +311,9 @@ DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env
             throw ConfigError("invalid configuration: missing field " + field.path + " (or environment variable " +
                               variable + ")");
         }
+    }
+    for (const Secret& secret : secrets) {
+        if (secret.reader == user) config.redis.*secret.member = read_secret(secret, env);
     }
     const bool template_varies = config.cluster.host_template.find("{i}") != std::string::npos;
     if (!template_varies && config.cluster.port_step == 0 && config.cluster.size > 1) {

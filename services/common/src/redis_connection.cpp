@@ -70,7 +70,7 @@ const redisReply* RedisReply::element(std::size_t index) const {
 }
 
 std::unique_ptr<RedisConnection> RedisConnection::open(const Endpoint& endpoint, RedisTimeouts timeouts,
-                                                       std::string& error) {
+                                                       const RedisCredentials& credentials, std::string& error) {
     const timeval connect_timeout = to_timeval(timeouts.connect);
     redisContext* context = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, connect_timeout);
     if (context == nullptr) {
@@ -87,7 +87,16 @@ std::unique_ptr<RedisConnection> RedisConnection::open(const Endpoint& endpoint,
         redisFree(context);
         return nullptr;
     }
-    return std::unique_ptr<RedisConnection>(new RedisConnection(context, endpoint));
+    std::unique_ptr<RedisConnection> connection(new RedisConnection(context, endpoint));
+    if (credentials.user.empty()) return connection;
+    // The reply names the problem (WRONGPASS...) but never echoes the password.
+    const RedisReply login = connection->command({"AUTH", credentials.user, credentials.password});
+    if (!login.is_status("OK")) {
+        error = "Redis at " + endpoint.to_string() + " refused the login of user " + credentials.user + ": " +
+                (login.io_error() ? login.error_message() : login.text().value_or("unexpected reply"));
+        return nullptr;
+    }
+    return connection;
 }
 
 RedisConnection::RedisConnection(redisContext* context, Endpoint endpoint)

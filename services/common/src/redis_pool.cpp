@@ -9,8 +9,9 @@ RedisPool::Lease::~Lease() {
     if (pool_ && connection_) pool_->give_back(std::move(connection_), generation_);
 }
 
-RedisPool::RedisPool(std::size_t size, RedisTimeouts timeouts, std::chrono::milliseconds acquire_timeout)
-    : size_(size), timeouts_(timeouts), acquire_timeout_(acquire_timeout) {}
+RedisPool::RedisPool(std::size_t size, RedisTimeouts timeouts, RedisCredentials credentials,
+                     std::chrono::milliseconds acquire_timeout)
+    : size_(size), timeouts_(timeouts), credentials_(std::move(credentials)), acquire_timeout_(acquire_timeout) {}
 
 void RedisPool::retarget(const Endpoint& endpoint) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -49,7 +50,7 @@ std::optional<RedisPool::Lease> RedisPool::acquire(PoolError& error) {
     const Endpoint endpoint = *target_;
     lock.unlock();
     // Connecting can take up to the connect timeout: never while holding the lock.
-    auto connection = RedisConnection::open(endpoint, timeouts_, error.message);
+    auto connection = RedisConnection::open(endpoint, timeouts_, credentials_, error.message);
     if (!connection) {
         error.kind = PoolError::Kind::connect_failed;
         lock.lock();

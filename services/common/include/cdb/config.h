@@ -32,11 +32,18 @@ struct HttpConfig {
     int upstream_timeout_ms = 2000;
 };
 
+// The Redis ACL users the services log in as (docs/SECURITY.md). docker/redis-run defines them.
+inline constexpr const char* redis_data_user = "cdb-data";
+inline constexpr const char* redis_coordinator_user = "cdb-coordinator";
+
 struct RedisConfig {
     int port = 6379;
     int connect_timeout_ms = 200;
     int command_timeout_ms = 500;
     int pool_size = 4;
+    // Secrets, read from the environment only: each service reads the one it logs in with.
+    std::string data_password;         // the slave's, user cdb-data
+    std::string coordinator_password;  // the LB's, user cdb-coordinator
 };
 
 struct LimitsConfig {
@@ -82,7 +89,8 @@ EnvLookup process_environment();
 enum class ConfigUser { slave, lb };
 
 // Parses `json_text` (empty means "no file"), applies environment overrides, validates.
-// `hostname` resolves `cluster.index = "hostname"`.
+// `hostname` resolves `cluster.index = "hostname"`. The Redis password of `user` comes from
+// REDIS_<ROLE>_PASSWORD or from the file named by REDIS_<ROLE>_PASSWORD_FILE; it is required.
 DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env, ConfigUser user,
                               const std::string& hostname);
 

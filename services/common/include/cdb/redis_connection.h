@@ -20,6 +20,14 @@ struct RedisTimeouts {
     std::chrono::milliseconds command{500};
 };
 
+// The Redis ACL user a connection logs in as (AUTH user password) before its first command. Every
+// Redis of the project refuses unauthenticated clients (docs/SECURITY.md); an empty user sends no
+// AUTH, which only tests use, to see that refusal.
+struct RedisCredentials {
+    std::string user;
+    std::string password;
+};
+
 // A reply, or why there is none. `io_error` means the server could not be reached or answered
 // garbage: the connection is unusable. A Redis error reply ("-ERR ...", "-READONLY ...") is a reply.
 class RedisReply {
@@ -52,9 +60,9 @@ std::vector<std::string> reply_texts(const redisReply* array);
 
 class RedisConnection {
 public:
-    // nullopt + message on failure (refused, timed out, name not resolved).
+    // nullptr + message on failure (refused, timed out, name not resolved, login refused).
     static std::unique_ptr<RedisConnection> open(const Endpoint& endpoint, RedisTimeouts timeouts,
-                                                 std::string& error);
+                                                 const RedisCredentials& credentials, std::string& error);
     ~RedisConnection();
     RedisConnection(const RedisConnection&) = delete;
     RedisConnection& operator=(const RedisConnection&) = delete;

@@ -33,7 +33,8 @@ public:
         std::uint64_t generation_;
     };
 
-    RedisPool(std::size_t size, RedisTimeouts timeouts, std::chrono::milliseconds acquire_timeout);
+    RedisPool(std::size_t size, RedisTimeouts timeouts, RedisCredentials credentials,
+              std::chrono::milliseconds acquire_timeout);
 
     void retarget(const Endpoint& endpoint);
     std::optional<Endpoint> target() const;
@@ -46,6 +47,7 @@ private:
 
     const std::size_t size_;
     const RedisTimeouts timeouts_;
+    const RedisCredentials credentials_;
     const std::chrono::milliseconds acquire_timeout_;
     mutable std::mutex mutex_;
     std::condition_variable returned_;
