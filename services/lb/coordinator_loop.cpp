@@ -122,27 +122,34 @@ void CoordinatorLoop::refresh_membership(Millis now) {
         std::vector<std::string> hosts;
         for (int index = 0; index < scan; ++index) hosts.push_back(addresses_.host(index));
         const auto resolved = resolver_.resolve_all(hosts);
-        slave_addresses_.clear();
         for (int index = 0; index < scan; ++index) {
-            const auto& address = resolved[static_cast<std::size_t>(index)];
-            if (!address) {
+            const auto& lookup = resolved[static_cast<std::size_t>(index)];
+            if (lookup.absent || (!lookup.address && !coordinator_.status().clusters.count(index))) {
                 drained_.erase(index);  // gone: if it comes back it is a new cluster
+                slave_addresses_.erase(index);
                 continue;
             }
-            slave_addresses_.insert_or_assign(index, address->with_port(addresses_.slave(index).port));
+            // Unanswered: a member stays, at its last address; one slow lookup under load must not
+            // take the leader's cluster away (an election, and the writes in flight to it).
+            if (lookup.address) {
+                slave_addresses_.insert_or_assign(index, lookup.address->with_port(addresses_.slave(index).port));
+            }
             if (drained_.count(index)) continue;
             if (index >= desired && !draining_.count(index)) desired = desired_size_ = index + 1;
             present.push_back(index);
         }
     } else {
-        const auto shared_host = resolver_.resolve_all({addresses_.host(0)}).front();
-        slave_addresses_.clear();
+        const auto shared_host = resolver_.resolve_all({addresses_.host(0)}).front().address;
         for (int index = 0; index < max_clusters; ++index) {
             const bool wanted = index < desired || draining_.count(index);
             if (!wanted || drained_.count(index)) continue;
             present.push_back(index);
             if (shared_host) slave_addresses_.insert_or_assign(index, shared_host->with_port(addresses_.slave(index).port));
         }
+    }
+    for (auto it = slave_addresses_.begin(); it != slave_addresses_.end();) {  // only members have one
+        it = std::find(present.begin(), present.end(), it->first) == present.end() ? slave_addresses_.erase(it)
+                                                                                  : std::next(it);
     }
     perform(coordinator_.on_membership(present, now), now);
 }

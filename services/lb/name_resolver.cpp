@@ -40,7 +40,7 @@ void NameResolver::reap_abandoned() {
     }
 }
 
-std::vector<std::optional<SocketAddress>> NameResolver::resolve_all(const std::vector<std::string>& hosts) {
+std::vector<NameResolver::Answer> NameResolver::resolve_all(const std::vector<std::string>& hosts) {
     reap_abandoned();
     std::vector<Lookup*> lookups;
     std::vector<gaicb*> requests;
@@ -54,7 +54,7 @@ std::vector<std::optional<SocketAddress>> NameResolver::resolve_all(const std::v
         lookups.push_back(lookup);
         requests.push_back(&lookup->request);
     }
-    std::vector<std::optional<SocketAddress>> resolved(hosts.size());
+    std::vector<NameResolver::Answer> resolved(hosts.size());
     const bool submitted =
         !requests.empty() && getaddrinfo_a(GAI_NOWAIT, requests.data(), static_cast<int>(requests.size()), nullptr) == 0;
     const auto deadline = std::chrono::steady_clock::now() + timeout_;
@@ -64,8 +64,10 @@ std::vector<std::optional<SocketAddress>> NameResolver::resolve_all(const std::v
                              static_cast<long>(std::max<long long>(left.count(), 0) % 1000000000)};
         const gaicb* waiting[] = {&lookups[i]->request};
         if (gai_error(&lookups[i]->request) == EAI_INPROGRESS) gai_suspend(waiting, 1, &limit);
+        const int status = gai_error(&lookups[i]->request);
         const addrinfo* found = lookups[i]->request.ar_result;
-        if (gai_error(&lookups[i]->request) == 0 && found != nullptr) resolved[i] = SocketAddress(*found->ai_addr, found->ai_addrlen);
+        if (status == 0 && found != nullptr) resolved[i].address = SocketAddress(*found->ai_addr, found->ai_addrlen);
+        resolved[i].absent = status == EAI_NONAME;
     }
     for (Lookup* lookup : lookups) {
         if (submitted && gai_error(&lookup->request) == EAI_INPROGRESS &&

@@ -18,9 +18,14 @@ public:
     NameResolver(const NameResolver&) = delete;
     NameResolver& operator=(const NameResolver&) = delete;
 
-    // For each host, its first address (port 0) when it resolved within the timeout. Not
-    // thread-safe: one caller.
-    std::vector<std::optional<SocketAddress>> resolve_all(const std::vector<std::string>& hosts);
+    // For each host: its first address (port 0); or the resolver's answer that no such name exists;
+    // or neither, when no answer came within the timeout or the resolver failed (a slow DNS under
+    // load is not a departure). Not thread-safe: one caller.
+    struct Answer {
+        std::optional<SocketAddress> address;
+        bool absent = false;
+    };
+    std::vector<Answer> resolve_all(const std::vector<std::string>& hosts);
 
 private:
     struct Lookup;
