@@ -65,9 +65,9 @@ struct ElectionConfig {
 struct DeploymentConfig {
     ClusterConfig cluster;
     ListenConfig slave;
-    // LB threads never wait on slaves (upstream loops do, one per two threads): on 2 cores 1 and 2
-    // threads served the same (wrk -c64, 3 local slaves), and every thread more cost CPU per request.
-    ListenConfig lb{"0.0.0.0", 8080, 2};
+    // LB threads never wait on slaves (upstream loops do, one per two threads). On 2 cores one
+    // thread and its loop served as many GETs as two threads, with a lower p99 (docs/BENCHMARKS.md).
+    ListenConfig lb{"0.0.0.0", 8080, 1};
     HttpConfig http;
     RedisConfig redis;
     LimitsConfig limits;
