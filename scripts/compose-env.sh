@@ -138,8 +138,13 @@ compose_down() {
   mkdir -p "$run_dir"
   # `down` needs a Compose file; any size does, since --remove-orphans takes every other cluster.
   # Compose reads every env_file, even to remove: without the secrets file (removed to rotate the
-  # passwords), an empty one does.
-  [[ -f $compose_file && -f $secrets_file ]] || generate 1 8080 /dev/null
+  # passwords), an empty one does (a regular file: docker-compose 1.29 refuses /dev/null).
+  if [[ ! -f $secrets_file ]]; then
+    : >"$run_dir/no-secrets.env"
+    generate 1 8080 "$run_dir/no-secrets.env"
+  elif [[ ! -f $compose_file ]]; then
+    generate 1 8080
+  fi
   compose_quiet down --volumes --remove-orphans --timeout 5
   # Whatever Compose did not remove (a container started by hand into the project, a network that a
   # v1 `down` left while a container still used it): nothing of the project may remain.
