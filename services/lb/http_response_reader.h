@@ -34,7 +34,6 @@ public:
     // The connection closed: ends a body delimited by the close, or the response is cut short.
     Progress end_of_stream();
 
-    bool started() const { return !buffer_.empty() || response_.status != 0; }
     // Why the response is invalid or incomplete, for the error a client sees.
     const std::string& problem() const { return problem_; }
     // The complete response (once, after `complete`).

@@ -17,19 +17,6 @@ namespace cdb::lb {
 
 using Clock = std::chrono::steady_clock;
 
-const char* to_string(UpstreamFailure failure) {
-    switch (failure) {
-        case UpstreamFailure::none: return "none";
-        case UpstreamFailure::overloaded: return "overloaded";
-        case UpstreamFailure::no_connection: return "no_connection";
-        case UpstreamFailure::connect_timeout: return "connect_timeout";
-        case UpstreamFailure::send_failed: return "send_failed";
-        case UpstreamFailure::no_answer: return "no_answer";
-        case UpstreamFailure::bad_answer: return "bad_answer";
-    }
-    return "unknown";
-}
-
 struct UpstreamLoop::Connection {
     enum class Phase { connecting, sending, waiting, idle };
 

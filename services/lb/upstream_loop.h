@@ -38,7 +38,6 @@ enum class UpstreamFailure {
     no_answer,        // the request was sent; no complete answer came (closed, or timed out)
     bad_answer,       // the answer was malformed or too large
 };
-const char* to_string(UpstreamFailure failure);
 
 struct UpstreamOutcome {
     UpstreamFailure failure = UpstreamFailure::none;

@@ -25,7 +25,7 @@ TEST(ForwardRules, ARequestThatNeverArrivedGoesElsewhereWhateverItsMethod) {
     for (auto failure : {UpstreamFailure::no_connection, UpstreamFailure::connect_timeout, UpstreamFailure::send_failed}) {
         for (bool idempotent : {true, false}) {
             const AttemptVerdict verdict = judge_attempt(slave, term, idempotent, failed(failure));
-            EXPECT_FALSE(verdict.answer) << to_string(failure);
+            EXPECT_FALSE(verdict.answer) << "failure " << static_cast<int>(failure);
             ASSERT_TRUE(verdict.report);
             EXPECT_EQ(std::get<ForwardFailure>(*verdict.report).index, slave);
             EXPECT_EQ(verdict.problem, "slave-2: what happened");
