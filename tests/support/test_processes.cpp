@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,9 +74,14 @@ ChildProcess::ChildProcess(std::string name, std::vector<std::string> argv, std:
     const int log_fd = ::mkstemp(log_template);
     if (log_fd < 0) throw std::runtime_error("cannot create a log file for " + name_);
     log_path_ = log_template;
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("cannot fork for " + name_);
     if (pid_ == 0) {
+        // A test that aborts (a failed ASSERT with threads running, a crash) skips the destructors
+        // that stop its processes: they die with the thread that started them instead of lingering.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(127);  // the test died before prctl took effect
         ::dup2(log_fd, STDOUT_FILENO);
         ::dup2(log_fd, STDERR_FILENO);
         ::setpgid(0, 0);

@@ -24,6 +24,7 @@ int free_port_block(int count);
 
 class ChildProcess {
 public:
+    // The process is killed when the thread that starts it ends, even if the test aborts.
     ChildProcess(std::string name, std::vector<std::string> argv, std::map<std::string, std::string> env = {});
     ~ChildProcess();
     ChildProcess(const ChildProcess&) = delete;
