@@ -501,6 +501,41 @@ TEST_F(SlaveTest, PistacheAnswerNeverReachesAnotherConnection) {
     EXPECT_EQ(misdelivered, 0);
 }
 
+TEST_F(SlaveTest, AFrozenSlaveSurvivesRequestsThatWaitedPastTheHeaderTimeout) {
+    // Found by make chaos (SIGSTOP of a cluster for 3 s): on waking, Pistache 0.0.5 first times out
+    // every connection that has had no complete request for longer than the header timeout (its
+    // 408 is queued, and the connection is removed once that is written), then reads their requests.
+    // Answering one and flushing Pistache's queue there wrote those 408s, removed the connection
+    // being read, and the slave aborted ("Could not find peer to erase").
+    start_slave({{"SLAVE_THREADS", "1"}});
+    announce(1, 0);
+    std::vector<int> waiting;
+    for (int i = 0; i < 8; ++i) waiting.push_back(connect_to(slave_port()));
+    // The loop has taken in every connection once it answers one opened after them.
+    const int last = connect_to(slave_port());
+    send_text(last, "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+    ASSERT_NE(receive_until_closed(last, 2000ms).find("200 OK"), std::string::npos);
+    ::close(last);
+
+    slave_->signal(SIGSTOP);
+    for (int fd : waiting) send_text(fd, "GET /get/frozen HTTP/1.1\r\nConnection: close\r\n\r\n");
+    std::this_thread::sleep_for(1200ms);  // the header timeout (500 ms) and Pistache's 500 ms tick
+    slave_->signal(SIGCONT);
+
+    for (int fd : waiting) {
+        const std::string received = receive_until_closed(fd, 1500ms);
+        // Pistache's verdict came before the request was read: a 408, an answer, or both, then a close.
+        EXPECT_TRUE(received.find("404 Not Found") != std::string::npos ||
+                    received.find("408 Request Timeout") != std::string::npos)
+            << received;
+        ::close(fd);
+    }
+    EXPECT_TRUE(slave_->running()) << slave_->log();
+    auto health = client().Get("/healthz");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+}
+
 TEST(SlaveConfig, BadConfigurationExitsWithStatusTwoNamingTheField) {
     ChildProcess missing("slave", {SLAVE_BINARY}, {{"CLUSTER_SIZE", "2"}});
     EXPECT_EQ(missing.wait_exit(5000ms), 2);

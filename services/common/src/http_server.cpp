@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <thread>
 
 #include <sys/socket.h>
@@ -99,9 +100,9 @@ void close_now(const std::shared_ptr<Tcp::Peer>& peer) {
     ::shutdown(peer->fd(), SHUT_RDWR);
 }
 
-// Counts an answer of about `bytes` until the kernel has taken it. Pistache 0.0.5 writes
-// "Connection: close" but keeps the connection open; shutting the socket down makes its reactor see
-// the end and release the peer.
+// Counts an answer's bytes left in Pistache's queue until the kernel has taken them. Pistache 0.0.5
+// writes "Connection: close" but keeps the connection open; shutting the socket down makes its
+// reactor see the end and release the peer.
 void track(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer, std::size_t bytes, bool close) {
     auto state = connection_state(peer);
     ++state->unwritten_answers;
@@ -113,6 +114,49 @@ void track(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer,
         if (close) ::shutdown(peer->fd(), SHUT_RDWR);
     };
     sent.then([written](ssize_t) { written(); }, [written](std::exception_ptr) { written(); });
+}
+
+// The bytes of an answer, laid out as Pistache 0.0.5's ResponseWriter lays them out.
+std::string serialize(const HttpResponse& response, Http::Version version, bool keep_alive) {
+    std::string bytes;
+    bytes.reserve(160 + response.body.size());
+    bytes.append(Http::versionString(version)).append(" ").append(std::to_string(response.status)).append(" ");
+    bytes.append(Http::codeString(static_cast<Http::Code>(response.status))).append("\r\n");
+    bytes.append("Content-Type: ").append(response.content_type).append("\r\n");
+    for (const auto& [name, value] : response.headers) bytes.append(name).append(": ").append(value).append("\r\n");
+    bytes.append(keep_alive ? "Connection: Keep-Alive\r\n" : "Connection: Close\r\n");
+    bytes.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n\r\n");
+    bytes.append(response.body);
+    return bytes;
+}
+
+// Writes an answer on the connection's own thread, straight to the socket; what the kernel does not
+// take at once follows through Pistache's queue, behind which later answers wait.
+//
+// Never by flushing Pistache's queue: a flush also runs what other writes complete, and one of them
+// may be the removal of this very connection. On waking from a freeze, Pistache 0.0.5 first queues
+// a 408 for each connection that has waited longer than the header timeout, to be followed by its
+// removal, then reads their requests; a flush while answering one removed the connection being read
+// and the process aborted ("Could not find peer to erase", found by make chaos). Written straight
+// away, the answer also costs no queue hand-over: one system call where Pistache makes four.
+void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, const std::string& bytes, bool close) {
+    auto state = connection_state(peer);
+    peer->setIdle(true);  // as Pistache's own writer does: the connection waits for its next request
+    std::size_t sent = 0;
+    if (state->unwritten_answers == 0) {
+        const ssize_t written = ::send(peer->fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            state->closing = true;  // the client has gone: the reactor sees the end and releases the peer
+            return;
+        }
+        sent = written > 0 ? static_cast<std::size_t>(written) : 0;
+    }
+    if (sent == bytes.size()) {
+        if (close) close_now(peer);
+        return;
+    }
+    auto queued = transport->asyncWrite(peer->fd(), RawBuffer(bytes.data() + sent, bytes.size() - sent));
+    track(std::move(queued), peer, bytes.size() - sent, close);
 }
 
 // Pistache 0.0.5 keeps the bytes that follow a parsed request in its parser's private cursor and
@@ -143,28 +187,6 @@ std::string unparsed(Http::RequestParser& parser) {
     return std::string(cursor.offset(), cursor.remaining());
 }
 
-// Pistache 0.0.5 writes only typed headers into responses and silently drops raw ones, so each of
-// our headers travels as a typed header with a name chosen at run time.
-class NamedHeader : public Http::Header::Header {
-public:
-    NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
-    const char* name() const override { return name_.c_str(); }
-    void write(std::ostream& stream) const override { stream << value_; }
-#ifdef SAFE_HEADER_CAST
-    uint64_t hash() const override { return std::hash<std::string>{}(name_); }
-#endif
-
-private:
-    std::string name_;
-    std::string value_;
-};
-
-std::size_t approximate_size(const HttpResponse& response) {
-    std::size_t size = 128 + response.body.size();  // the status line and the fixed headers
-    for (const auto& [name, value] : response.headers) size += name.size() + value.size() + 4;
-    return size;
-}
-
 // Everything an answer needs once onRequest has returned: a handler may answer later, from another
 // thread (the LB answers when a slave has).
 //
@@ -173,16 +195,17 @@ std::size_t approximate_size(const HttpResponse& response) {
 // descriptor, a new connection gets the same number, then the write is taken from the queue. So an
 // answer given on another thread is first carried to the connection's own thread, by an empty write
 // whose completion runs there; that thread alone closes the connection, so there the client's
-// presence is certain, and the answer is written at once (Transport::flush).
+// presence is certain, and the answer is written at once (deliver).
 class PendingResponse : public std::enable_shared_from_this<PendingResponse> {
 public:
-    PendingResponse(const Http::Request& request, Http::ResponseWriter writer, Tcp::Transport* transport,
+    PendingResponse(const Http::Request& request, const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport,
                     std::function<void()> written)
         : keep_alive_(client_wants_keep_alive(request)),
+          version_(request.version()),
           connection_thread_(std::this_thread::get_id()),
           transport_(transport),
           written_(std::move(written)),
-          writer_(std::move(writer)) {
+          peer_(peer) {
         if (spdlog::should_log(spdlog::level::debug)) {
             description_ = Http::methodString(request.method()) + std::string(" ") + to_valid_utf8(request.resource());
         }
@@ -196,12 +219,8 @@ public:
 
 private:
     void carry_to_connection_thread(HttpResponse response) {
-        std::shared_ptr<Tcp::Peer> peer;
-        try {
-            peer = writer_.peer();
-        } catch (const std::exception&) {  // Pistache 0.0.5 throws once the client has gone
-            return gone(response.status);
-        }
+        const auto peer = peer_.lock();
+        if (!peer) return gone(response.status);
         const auto carrier = std::this_thread::get_id();
         auto self = shared_from_this();
         // If the empty write completed before `then` was attached, the continuation runs here, on the
@@ -220,36 +239,22 @@ private:
 
     // On the connection's thread.
     void write(const HttpResponse& response) {
+        const auto peer = peer_.lock();
+        if (!peer) return gone(response.status);
         spdlog::debug("{} -> {}", description_, response.status);
         const bool keep_alive = keep_alive_ && !response.close_connection;
-        writer_.headers().remove<Http::Header::Connection>();
-        writer_.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
-                                                                   : Http::ConnectionControl::Close);
-        for (const auto& [name, value] : response.headers) {
-            writer_.headers().add(std::make_shared<NamedHeader>(name, value));
-        }
-        try {
-            auto peer = writer_.peer();
-            auto sent = writer_.send(static_cast<Http::Code>(response.status), response.body,
-                                     Http::Mime::MediaType::fromString(response.content_type));
-            track(std::move(sent), peer, approximate_size(response), !keep_alive);
-            // Written now, while this thread knows the connection is the client's: left in the queue,
-            // the answer would be written on a later turn, possibly to a connection that took the
-            // descriptor number of a client that hung up meanwhile (found by make chaos).
-            transport_->flush();
-        } catch (const std::exception&) {
-            return gone(response.status);
-        }
+        deliver(peer, transport_, serialize(response, version_, keep_alive), !keep_alive);
         written_();
     }
 
     const bool keep_alive_;
+    const Http::Version version_;
     const std::thread::id connection_thread_;
     Tcp::Transport* const transport_;
     const std::function<void()> written_;
+    const std::weak_ptr<Tcp::Peer> peer_;
     std::string description_;
     std::atomic<bool> answered_{false};
-    Http::ResponseWriter writer_;
 };
 
 class RoutingHandler : public Http::Handler {
@@ -318,7 +323,7 @@ public:
             connection->answer_pending = false;
             resume(weak_peer, *connection);
         };
-        auto pending = std::make_shared<PendingResponse>(request, std::move(writer), transport(), std::move(written));
+        auto pending = std::make_shared<PendingResponse>(request, peer, transport(), std::move(written));
         const Reply reply = [pending](HttpResponse response) { pending->send(std::move(response)); };
         try {
             routes_->dispatch(convert(request), reply);
@@ -339,15 +344,10 @@ private:
     // Answers a request that cannot be parsed and closes: where it ends is unknown, so nothing after it can be read.
     void refuse(const std::shared_ptr<Tcp::Peer>& peer, int status, const std::string& message) {
         auto parser = getParser(peer);
-        Http::ResponseWriter writer(parser->request.version(), transport(), this, peer);
+        const Http::Version version = parser->request.version();
         parser->reset();
         spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, to_valid_utf8(message));
-        const HttpResponse response = error_response(status, to_valid_utf8(message));
-        writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-        auto sent = writer.send(static_cast<Http::Code>(status), response.body,
-                                Http::Mime::MediaType::fromString(response.content_type));
-        track(std::move(sent), peer, approximate_size(response), true);
-        transport()->flush();  // as PendingResponse::write does
+        deliver(peer, transport(), serialize(error_response(status, to_valid_utf8(message)), version, false), true);
     }
 
     // Parses what waited, once nothing holds the connection back.
