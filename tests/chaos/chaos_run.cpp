@@ -71,8 +71,8 @@ void ChaosRun::inject_faults(FaultInjector& faults, RunReport& report, Clock::ti
 
 std::vector<FinalRead> ChaosRun::read_back(const LbObserver& lb, RunReport& report) const {
     std::vector<FinalRead> finals;
-    if (!lb.wait_settled(options_.clusters, options_.timing.recovery)) {
-        report.problems.push_back("the system did not settle after the load stopped");
+    if (Error unsettled = lb.wait_settled(options_.clusters, options_.timing.recovery)) {
+        report.problems.push_back("the system did not settle after the load stopped; " + *unsettled);
     }
     const auto deadline = Clock::now() + final_reads_budget;
     for (int index = 0; index < options_.keys.count; ++index) {
@@ -113,8 +113,8 @@ RunReport ChaosRun::run() {
     }
     if (!read_configuration(report)) return report;
     LbObserver lb(deployment_.lb());
-    if (!lb.wait_settled(options_.clusters, options_.timing.recovery)) {
-        report.problems.push_back("the system did not settle after its launch");
+    if (Error unsettled = lb.wait_settled(options_.clusters, options_.timing.recovery)) {
+        report.problems.push_back("the system did not settle after its launch; " + *unsettled);
         return report;
     }
     std::printf("chaos: %d clients on http://%s:%d for %lld s; a request may take %.1f s (%s)\n",

@@ -38,10 +38,12 @@ FaultRecord FaultInjector::inject(FaultKind kind, int round) {
     record.injected = since(epoch_);
     record.problem = apply(kind, round, *topology, record);
     record.undone = since(epoch_);
-    if (!record.problem && lb_.wait_settled(clusters_, timing_.recovery)) {
+    if (record.problem) return record;
+    if (Error unsettled = lb_.wait_settled(clusters_, timing_.recovery)) {
+        record.problem = "the system did not settle within " + seconds(timing_.recovery) + " after: " +
+                         record.description + "; " + *unsettled;
+    } else {
         record.settled = since(epoch_);
-    } else if (!record.problem) {
-        record.problem = "the system did not settle within " + seconds(timing_.recovery) + " after: " + record.description;
     }
     return record;
 }

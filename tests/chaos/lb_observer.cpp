@@ -30,10 +30,20 @@ bool poll_until(Condition condition, std::chrono::milliseconds timeout) {
 }  // namespace
 
 std::optional<Topology> LbObserver::topology() const {
+    std::string body;
+    return topology(body);
+}
+
+std::optional<Topology> LbObserver::topology(std::string& body) const {
     auto http = client_of(lb_);
     auto answer = http.Get("/lb/status");
+    if (!answer) {
+        body = "no answer (" + httplib::to_string(answer.error()) + ")";
+        return std::nullopt;
+    }
+    body = "HTTP " + std::to_string(answer->status) + " " + answer->body;
     rapidjson::Document status;
-    if (!answer || answer->status != 200 || status.Parse(answer->body.c_str()).HasParseError() || !status.IsObject()) {
+    if (answer->status != 200 || status.Parse(answer->body.c_str()).HasParseError() || !status.IsObject()) {
         return std::nullopt;
     }
     Topology topology;
@@ -51,14 +61,17 @@ std::optional<Topology> LbObserver::topology() const {
     return topology;
 }
 
-bool LbObserver::wait_settled(int clusters, std::chrono::milliseconds timeout) const {
-    return poll_until(
+Error LbObserver::wait_settled(int clusters, std::chrono::milliseconds timeout) const {
+    std::string last_status;
+    const bool settled = poll_until(
         [&] {
-            auto now = topology();
+            auto now = topology(last_status);
             return now && now->term > 0 && now->leader >= 0 && static_cast<int>(now->ready.size()) == clusters &&
                    (now->replication_mode == "none" || now->followers == clusters - 1);
         },
         timeout);
+    if (settled) return std::nullopt;
+    return "last GET /lb/status: " + last_status;
 }
 
 std::optional<int> LbObserver::wait_new_leader(int old_leader, std::chrono::milliseconds timeout) const {

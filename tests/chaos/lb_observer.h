@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "command_runner.h"
 #include "history.h"
 #include "load_generator.h"
 
@@ -25,14 +26,18 @@ public:
 
     std::optional<Topology> topology() const;  // nullopt when the LB does not answer
     // Settled: `clusters` ready, a leader, and every other cluster's Redis replicating it (unless the
-    // mode is none). Polls until then; false after `timeout`.
-    bool wait_settled(int clusters, std::chrono::milliseconds timeout) const;
+    // mode is none). Polls until then; after `timeout`, an error quoting the last status seen, so
+    // that a run that fails on a distant machine says which part never came back.
+    Error wait_settled(int clusters, std::chrono::milliseconds timeout) const;
     // Polls until the LB names a leader other than `old_leader`; the new one, or nullopt.
     std::optional<int> wait_new_leader(int old_leader, std::chrono::milliseconds timeout) const;
     // GET /get/{key}, retried while the answer is neither 200 nor 404, for at most `timeout`.
     FinalRead read_final(const KeySpace& keys, const std::string& key, std::chrono::milliseconds timeout) const;
 
 private:
+    // The parsed topology, and the raw body it came from.
+    std::optional<Topology> topology(std::string& body) const;
+
     Endpoint lb_;
 };
 
