@@ -46,13 +46,20 @@ protected:
         system_ = std::make_unique<LocalSystem>(clusters, std::move(env));
         ASSERT_TRUE(system_->wait_ready(clusters)) << system_->logs();
     }
+    // Ready means forwarding; the followers' first sync may still be running, and until it is done
+    // a write is acknowledged `degraded`: on the leader only.
+    void wait_followers(int count) {
+        ASSERT_TRUE(wait_until([&] {
+            auto status = system_->status();
+            return status.HasMember("followers") && status["followers"].GetInt() == count;
+        }, 5000ms)) << system_->logs();
+    }
     std::unique_ptr<LocalSystem> system_;
 };
 
 TEST_F(LbTest, ServesTheApiAndItsErrors) {
     ASSERT_NO_FATAL_FAILURE(start(3));
-    // Ready means forwarding; the followers' first sync may still be running.
-    ASSERT_TRUE(wait_until([&] { return system_->status()["followers"].GetInt() == 2; }, 5000ms)) << system_->logs();
+    ASSERT_NO_FATAL_FAILURE(wait_followers(2));
     auto http = system_->client();
     ASSERT_TRUE(system_->set("user:1", "Ada"));
     EXPECT_EQ(system_->get("user%3A1"), "Ada");
@@ -164,6 +171,7 @@ TEST_F(LbTest, AWriteWhoseConnectionTimedOutIsRetriedElsewhere) {
 
 TEST_F(LbTest, LeaderRedisDeathElectsANewLeaderAndLosesNoAcknowledgedWrite) {
     ASSERT_NO_FATAL_FAILURE(start(3));
+    ASSERT_NO_FATAL_FAILURE(wait_followers(2));
     ASSERT_EQ(write_keys(*system_, 0, 50), 50);
     const int old_leader = system_->leader();
     const long long old_term = system_->term();
@@ -198,7 +206,7 @@ TEST_F(LbTest, LeaderRedisRestartingEmptyAtOnceLosesNothing) {
         auto env = fast_env;
         env["REPLICATION_MODE"] = mode;
         ASSERT_NO_FATAL_FAILURE(start(3, env));
-        ASSERT_TRUE(wait_until([&] { return system_->status()["followers"].GetInt() == 2; }, 5000ms));
+        ASSERT_NO_FATAL_FAILURE(wait_followers(2));
         ASSERT_EQ(write_keys(*system_, 0, 40), 40);
         ASSERT_TRUE(wait_until([&] {  // async: let the followers catch up before the fault
             auto status = system_->status();
@@ -297,10 +305,7 @@ TEST_F(LbTest, ScalingDownMovesTheLeaderBeforeItsClusterLeaves) {
     system_->redis(0).kill();
     ASSERT_TRUE(wait_until([&] { return system_->leader() == 1; }, 5000ms)) << system_->logs();
     system_->redis(0).start();  // back as a follower of cluster 1
-    ASSERT_TRUE(wait_until([&] {
-        auto status = system_->status();
-        return status.HasMember("followers") && status["followers"].GetInt() == 1;
-    }, 5000ms)) << system_->logs();
+    ASSERT_NO_FATAL_FAILURE(wait_followers(1));
     ASSERT_EQ(write_keys(*system_, 0, 30), 30);
     const long long term = system_->term();
 

@@ -9,9 +9,12 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <mutex>
 #include <thread>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "cdb/json_builder.h"
 #include "cdb/request_framing.h"
@@ -64,19 +67,36 @@ bool client_wants_keep_alive(const Http::Request& request) {
     return request.version() == Http::Version::Http11;
 }
 
-// What HttpServer tracks per connection, in the peer's data: only the peer's reactor thread uses it.
+// What HttpServer tracks per connection, in the peer's data. The peer's reactor thread uses all of
+// it; a thread that answers later uses only what the comments say.
 struct ConnectionState {
-    bool closing = false;             // the server closes it: input still buffered for it is not parsed
-    int unwritten_answers = 0;        // answers queued that the kernel has not taken yet,
-    std::size_t unwritten_bytes = 0;  // and about how large they are
-    // A handler answers later (the LB): answers leave in request order, so what arrives meanwhile,
-    // pipelined requests, waits here and is parsed once the answer is written.
-    bool answer_pending = false;
+    explicit ConnectionState(int descriptor) : socket(::fcntl(descriptor, F_DUPFD_CLOEXEC, 0)) {}
+    ~ConnectionState() {
+        if (socket >= 0) ::close(socket);
+    }
+    ConnectionState(const ConnectionState&) = delete;
+    ConnectionState& operator=(const ConnectionState&) = delete;
+
+    // The client's socket under a descriptor of our own (-1 if none could be had), for answers
+    // written from another thread: Pistache's descriptor may be closed at any time on the reactor
+    // thread and its number given to a new connection, a stranger; this one always reaches the
+    // client. It lives as long as an answer may still be written to it.
+    const int socket;
+    std::atomic<bool> closing{false};          // the server closes it: input still buffered for it is not parsed
+    std::atomic<int> unwritten_answers{0};     // answers queued that the kernel has not taken yet,
+    std::size_t unwritten_bytes = 0;           // and about how large they are (reactor thread)
     // A connection's thread answers a few pipelined requests per turn, then lets its other
-    // connections have theirs: the rest waits here until the next turn.
+    // connections have theirs: the rest waits in held_input until the next turn (reactor thread).
     bool turn_yielded = false;
+
+    // Answers leave in request order, so what arrives while an answer is pending, pipelined
+    // requests, waits in held_input and is parsed once the answer is written. The thread that
+    // answers ends the wait, hence the lock.
+    std::mutex mutex;
+    bool answer_pending = false;
     std::string held_input;
-    bool paused() const { return answer_pending || turn_yielded; }
+
+    bool paused() const { return answer_pending || turn_yielded; }  // with the lock held
 };
 
 // Pipelined requests answered in one go before the connection's thread serves its other connections.
@@ -89,7 +109,7 @@ std::shared_ptr<ConnectionState> connection_state(const std::shared_ptr<Tcp::Pee
     constexpr const char* key = "cdb.connection";
     auto state = std::static_pointer_cast<ConnectionState>(peer->tryGetData(key));
     if (!state) {
-        state = std::make_shared<ConnectionState>();
+        state = std::make_shared<ConnectionState>(peer->fd());
         peer->putData(key, state);
     }
     return state;
@@ -107,7 +127,7 @@ void track(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer,
     auto state = connection_state(peer);
     ++state->unwritten_answers;
     state->unwritten_bytes += bytes;
-    state->closing = state->closing || close;
+    if (close) state->closing = true;
     auto written = [peer, state, bytes, close] {
         --state->unwritten_answers;
         state->unwritten_bytes -= bytes;
@@ -141,13 +161,11 @@ std::string serialize(const HttpResponse& response, Http::Version version, bool 
 // away, the answer also costs no queue hand-over: one system call where Pistache makes four.
 void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, const std::string& bytes, bool close) {
     auto state = connection_state(peer);
-    peer->setIdle(true);  // as Pistache's own writer does: the connection waits for its next request
     std::size_t sent = 0;
     if (state->unwritten_answers == 0) {
         const ssize_t written = ::send(peer->fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            state->closing = true;  // the client has gone: the reactor sees the end and releases the peer
-            return;
+            return close_now(peer);  // unusable: the reactor sees the end and releases the peer
         }
         sent = written > 0 ? static_cast<std::size_t>(written) : 0;
     }
@@ -187,24 +205,43 @@ std::string unparsed(Http::RequestParser& parser) {
     return std::string(cursor.offset(), cursor.remaining());
 }
 
+// Runs `task` on the peer's own thread, from another one: the completion of an empty write runs
+// there. If the write completed before `then` was attached, the continuation runs on the caller: go
+// again. When the descriptor is no longer a connection of that thread, Pistache drops the write:
+// the client has gone.
+void on_connection_thread(const std::shared_ptr<Tcp::Peer>& peer, std::function<void()> task,
+                          std::function<void()> gone) {
+    const auto caller = std::this_thread::get_id();
+    peer->send(RawBuffer("", 0))
+        .then(
+            [weak_peer = std::weak_ptr<Tcp::Peer>(peer), task, gone, caller](ssize_t) {
+                if (std::this_thread::get_id() != caller) return task();
+                if (auto peer = weak_peer.lock()) return on_connection_thread(peer, task, gone);
+                gone();
+            },
+            [gone](std::exception_ptr) { gone(); });
+}
+
 // Everything an answer needs once onRequest has returned: a handler may answer later, from another
 // thread (the LB answers when a slave has).
 //
 // Pistache 0.0.5 queues each write under the connection's descriptor number. Written from another
-// thread, an answer could reach a stranger: the client hangs up, its connection's thread closes the
-// descriptor, a new connection gets the same number, then the write is taken from the queue. So an
-// answer given on another thread is first carried to the connection's own thread, by an empty write
-// whose completion runs there; that thread alone closes the connection, so there the client's
-// presence is certain, and the answer is written at once (deliver).
+// thread through that queue, an answer could reach a stranger: the client hangs up, its
+// connection's thread closes the descriptor, a new connection gets the same number, then the write
+// is taken from the queue. So an answer given on another thread goes to the connection's own
+// descriptor of the socket (ConnectionState::socket), which no stranger can share. What the kernel
+// does not take at once is carried to the connection's thread, by an empty write whose completion
+// runs there, and follows through Pistache's queue (deliver).
 class PendingResponse : public std::enable_shared_from_this<PendingResponse> {
 public:
     PendingResponse(const Http::Request& request, const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport,
-                    std::function<void()> written)
+                    std::shared_ptr<ConnectionState> connection, std::function<void()> resume)
         : keep_alive_(client_wants_keep_alive(request)),
           version_(request.version()),
           connection_thread_(std::this_thread::get_id()),
           transport_(transport),
-          written_(std::move(written)),
+          connection_(std::move(connection)),
+          resume_(std::move(resume)),
           peer_(peer) {
         if (spdlog::should_log(spdlog::level::debug)) {
             description_ = Http::methodString(request.method()) + std::string(" ") + to_valid_utf8(request.resource());
@@ -213,45 +250,77 @@ public:
 
     void send(HttpResponse response) {
         if (answered_.exchange(true)) return;
-        if (std::this_thread::get_id() == connection_thread_) return write(response);
-        carry_to_connection_thread(std::move(response));
+        spdlog::debug("{} -> {}", description_, response.status);
+        const bool keep_alive = keep_alive_ && !response.close_connection;
+        std::string bytes = serialize(response, version_, keep_alive);
+        if (std::this_thread::get_id() == connection_thread_) return write(bytes, !keep_alive);
+        write_elsewhere(std::move(bytes), !keep_alive);
     }
 
 private:
-    void carry_to_connection_thread(HttpResponse response) {
-        const auto peer = peer_.lock();
-        if (!peer) return gone(response.status);
-        const auto carrier = std::this_thread::get_id();
-        auto self = shared_from_this();
-        // If the empty write completed before `then` was attached, the continuation runs here, on the
-        // carrier: carry again. Otherwise it runs on the connection's thread. When the descriptor is no
-        // longer a connection of that thread, Pistache drops the write: the client has gone.
-        peer->send(RawBuffer("", 0))
-            .then(
-                [self, response, carrier](ssize_t) {
-                    if (std::this_thread::get_id() == carrier) return self->carry_to_connection_thread(response);
-                    self->write(response);
-                },
-                [self, status = response.status](std::exception_ptr) { self->gone(status); });
-    }
-
-    void gone(int status) const { spdlog::debug("{} -> {}: the client left before the answer", description_, status); }
+    void gone() const { spdlog::debug("{}: the client left before the answer", description_); }
 
     // On the connection's thread.
-    void write(const HttpResponse& response) {
+    void write(const std::string& bytes, bool close) {
+        if (const auto peer = peer_.lock()) {
+            deliver(peer, transport_, bytes, close);
+        } else {
+            gone();
+        }
+        {
+            std::lock_guard<std::mutex> lock(connection_->mutex);
+            connection_->answer_pending = false;
+        }
+        resume_();
+    }
+
+    // On the thread that answered. Earlier answers still queued go first: then all of it is carried.
+    void write_elsewhere(std::string bytes, bool close) {
+        std::size_t sent = 0;
+        if (connection_->socket >= 0 && connection_->unwritten_answers == 0) {
+            const ssize_t written =
+                ::send(connection_->socket, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                // The connection is unusable: ended, its thread sees the end and releases the peer.
+                connection_->closing = true;
+                ::shutdown(connection_->socket, SHUT_RDWR);
+                return gone();
+            }
+            sent = written > 0 ? static_cast<std::size_t>(written) : 0;
+        }
+        if (sent == bytes.size()) {
+            if (close) {
+                connection_->closing = true;
+                ::shutdown(connection_->socket, SHUT_RDWR);
+            }
+            return end_wait_elsewhere();
+        }
         const auto peer = peer_.lock();
-        if (!peer) return gone(response.status);
-        spdlog::debug("{} -> {}", description_, response.status);
-        const bool keep_alive = keep_alive_ && !response.close_connection;
-        deliver(peer, transport_, serialize(response, version_, keep_alive), !keep_alive);
-        written_();
+        if (!peer) return gone();
+        bytes.erase(0, sent);
+        auto self = shared_from_this();
+        on_connection_thread(
+            peer, [self, rest = std::move(bytes), close] { self->write(rest, close); }, [self] { self->gone(); });
+    }
+
+    // Pipelined requests that arrived meanwhile are parsed on the connection's thread.
+    void end_wait_elsewhere() {
+        bool held = false;
+        {
+            std::lock_guard<std::mutex> lock(connection_->mutex);
+            connection_->answer_pending = false;
+            held = !connection_->held_input.empty();
+        }
+        const auto peer = held ? peer_.lock() : nullptr;
+        if (peer) on_connection_thread(peer, resume_, [] {});
     }
 
     const bool keep_alive_;
     const Http::Version version_;
     const std::thread::id connection_thread_;
     Tcp::Transport* const transport_;
-    const std::function<void()> written_;
+    const std::shared_ptr<ConnectionState> connection_;
+    const std::function<void()> resume_;  // on the connection's thread
     const std::weak_ptr<Tcp::Peer> peer_;
     std::string description_;
     std::atomic<bool> answered_{false};
@@ -270,8 +339,7 @@ public:
     // still Pistache's; this decides what happens around it.
     void onInput(const char* bytes, size_t length, const std::shared_ptr<Tcp::Peer>& peer) override {
         const auto connection = connection_state(peer);
-        if (connection->closing) return;
-        if (connection->paused()) return hold(peer, *connection, std::string_view(bytes, length));
+        if (connection->closing || hold_while_paused(peer, *connection, std::string_view(bytes, length))) return;
         auto parser = getParser(peer);
         std::string pipelined;
         int answered = 0;
@@ -299,17 +367,12 @@ public:
                 connection->unwritten_bytes > 2 * getMaxResponseSize()) {
                 return close_now(peer);
             }
-            peer->setIdle(false);  // a request is being answered: a timeout now gets a 408
             parser->request.copyAddress(peer->address());
             onRequest(parser->request, Http::ResponseWriter(parser->request.version(), transport(), this, peer));
             pipelined = unparsed(*parser);
             parser->reset();
-            if (connection->closing) return;
-            if (connection->answer_pending) return hold(peer, *connection, pipelined);
-            if (++answered == requests_per_turn && !pipelined.empty()) {
-                hold(peer, *connection, pipelined);
-                return yield_turn(peer, connection);
-            }
+            if (connection->closing || hold_while_paused(peer, *connection, pipelined)) return;
+            if (++answered == requests_per_turn && !pipelined.empty()) return yield_turn(peer, connection, pipelined);
             bytes = pipelined.data();
             length = pipelined.size();
         }
@@ -318,12 +381,21 @@ public:
     void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
         const auto peer = writer.peer();  // alive: this is its connection's thread
         const auto connection = connection_state(peer);
-        connection->answer_pending = true;
-        auto written = [this, connection, weak_peer = std::weak_ptr<Tcp::Peer>(peer)] {
-            connection->answer_pending = false;
+        {
+            std::lock_guard<std::mutex> lock(connection->mutex);
+            connection->answer_pending = true;
+        }
+        // Pistache answers 408 and drops the connection when a request is not answered within the
+        // header timeout (1 s) of its parsing: right for a sync handler, whose thread cannot be
+        // interrupted anyway, wrong for an answer that comes later within its own bound (a write
+        // may be applied after the client was told 408; make chaos saw 216 of them). The
+        // connection counts as idle, waiting for its next request, from now.
+        peer->setIdle(true);
+        auto resume_later = [this, connection, weak_peer = std::weak_ptr<Tcp::Peer>(peer)] {
             resume(weak_peer, *connection);
         };
-        auto pending = std::make_shared<PendingResponse>(request, peer, transport(), std::move(written));
+        auto pending =
+            std::make_shared<PendingResponse>(request, peer, transport(), connection, std::move(resume_later));
         const Reply reply = [pending](HttpResponse response) { pending->send(std::move(response)); };
         try {
             routes_->dispatch(convert(request), reply);
@@ -332,12 +404,6 @@ public:
                           error.what());
             reply(error_response(500, std::string("internal error: ") + error.what()));
         }
-        // Pistache answers 408 and drops the connection when a request is not answered within the
-        // header timeout (1 s) of its parsing: right for a sync handler, whose thread cannot be
-        // interrupted anyway, wrong for an answer that comes later within its own bound (a write
-        // may be applied after the client was told 408; make chaos saw 216 of them). The
-        // connection counts as idle until its answer is written.
-        if (connection->answer_pending) peer->setIdle(true);
     }
 
 private:
@@ -353,28 +419,47 @@ private:
     // Parses what waited, once nothing holds the connection back.
     void resume(const std::weak_ptr<Tcp::Peer>& weak_peer, ConnectionState& connection) {
         auto peer = weak_peer.lock();
-        if (!peer || connection.paused() || connection.held_input.empty()) return;
-        const std::string held = std::move(connection.held_input);
-        connection.held_input.clear();
-        onInput(held.data(), held.size(), peer);
+        if (!peer) return;
+        std::string held;
+        {
+            std::lock_guard<std::mutex> lock(connection.mutex);
+            if (connection.paused()) return;
+            held.swap(connection.held_input);
+        }
+        if (!held.empty()) onInput(held.data(), held.size(), peer);
     }
 
     // The connection's next turn comes after the other connections' pending input: an empty write
     // completes on a later turn of this thread's loop.
-    void yield_turn(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& connection) {
-        connection->turn_yielded = true;
+    void yield_turn(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& connection,
+                    std::string_view rest) {
+        {
+            std::lock_guard<std::mutex> lock(connection->mutex);
+            connection->turn_yielded = true;
+            connection->held_input.append(rest);
+        }
         auto next_turn = [this, connection, weak_peer = std::weak_ptr<Tcp::Peer>(peer)] {
-            connection->turn_yielded = false;
+            {
+                std::lock_guard<std::mutex> lock(connection->mutex);
+                connection->turn_yielded = false;
+            }
             resume(weak_peer, *connection);
         };
         peer->send(RawBuffer("", 0)).then([next_turn](ssize_t) { next_turn(); }, [](std::exception_ptr) {});
     }
 
     // Input that arrives while the connection is paused waits, up to one request's worth; a client
-    // that sends more without reading is cut off.
-    void hold(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& connection, std::string_view bytes) {
-        if (connection.held_input.size() + bytes.size() > getMaxRequestSize() + max_head_bytes_) return close_now(peer);
-        connection.held_input.append(bytes);
+    // that sends more without reading is cut off. False when the connection is not paused.
+    bool hold_while_paused(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& connection,
+                           std::string_view bytes) {
+        std::lock_guard<std::mutex> lock(connection.mutex);
+        if (!connection.paused()) return false;
+        if (connection.held_input.size() + bytes.size() > getMaxRequestSize() + max_head_bytes_) {
+            close_now(peer);
+        } else {
+            connection.held_input.append(bytes);
+        }
+        return true;
     }
 
     std::shared_ptr<RouteTable> routes_;
