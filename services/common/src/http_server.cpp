@@ -449,11 +449,13 @@ private:
     }
 
     // Input that arrives while the connection is paused waits, up to one request's worth; a client
-    // that sends more without reading is cut off. False when the connection is not paused.
+    // that sends more without reading is cut off. So does input that arrives after the pause ended
+    // on another thread but before the connection's thread has parsed what waited (a resume is on its
+    // way): it belongs after that. False when nothing waits and the connection is not paused.
     bool hold_while_paused(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& connection,
                            std::string_view bytes) {
         std::lock_guard<std::mutex> lock(connection.mutex);
-        if (!connection.paused()) return false;
+        if (!connection.paused() && connection.held_input.empty()) return false;
         if (connection.held_input.size() + bytes.size() > getMaxRequestSize() + max_head_bytes_) {
             close_now(peer);
         } else {
