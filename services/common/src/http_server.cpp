@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fcntl.h>
@@ -150,6 +151,15 @@ std::string serialize(const HttpResponse& response, Http::Version version, bool 
     return bytes;
 }
 
+// How much of `bytes` the kernel took at once; nullopt when the connection is unusable (the client
+// has gone).
+std::optional<std::size_t> send_what_fits(int descriptor, const std::string& bytes) {
+    const ssize_t written = ::send(descriptor, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (written >= 0) return static_cast<std::size_t>(written);
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
+    return std::nullopt;
+}
+
 // Writes an answer on the connection's own thread, straight to the socket; what the kernel does not
 // take at once follows through Pistache's queue, behind which later answers wait.
 //
@@ -163,11 +173,9 @@ void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, 
     auto state = connection_state(peer);
     std::size_t sent = 0;
     if (state->unwritten_answers == 0) {
-        const ssize_t written = ::send(peer->fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            return close_now(peer);  // unusable: the reactor sees the end and releases the peer
-        }
-        sent = written > 0 ? static_cast<std::size_t>(written) : 0;
+        const auto taken = send_what_fits(peer->fd(), bytes);
+        if (!taken) return close_now(peer);  // unusable: the reactor sees the end and releases the peer
+        sent = *taken;
     }
     if (sent == bytes.size()) {
         if (close) close_now(peer);
@@ -278,15 +286,14 @@ private:
     void write_elsewhere(std::string bytes, bool close) {
         std::size_t sent = 0;
         if (connection_->socket >= 0 && connection_->unwritten_answers == 0) {
-            const ssize_t written =
-                ::send(connection_->socket, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                // The connection is unusable: ended, its thread sees the end and releases the peer.
+            const auto taken = send_what_fits(connection_->socket, bytes);
+            if (!taken) {
+                // Unusable: ended, its thread sees the end and releases the peer.
                 connection_->closing = true;
                 ::shutdown(connection_->socket, SHUT_RDWR);
                 return gone();
             }
-            sent = written > 0 ? static_cast<std::size_t>(written) : 0;
+            sent = *taken;
         }
         if (sent == bytes.size()) {
             if (close) {
