@@ -61,6 +61,7 @@ FailoverResult run_failovers(FailoverTarget& target, const FailoverOptions& opti
     WriteLog log;
     std::atomic<bool> stop{false};
     std::thread writer([&] { write_steadily(target, log, stop, options.retry_pause); });
+    std::vector<Clock::time_point> kills;
     for (int kill = 1; kill <= options.kills; ++kill) {
         if (!test::wait_until([&] { return target.settled(); }, options.settle_timeout)) {
             result.stopped_early = "the system did not settle before kill " + std::to_string(kill);
@@ -73,6 +74,7 @@ FailoverResult run_failovers(FailoverTarget& target, const FailoverOptions& opti
             break;
         }
         const auto killed_at = Clock::now();
+        kills.push_back(killed_at);
         target.kill(master);
         std::optional<Clock::time_point> recovered_at;
         if (!test::wait_until([&] { return (recovered_at = first_acknowledged_after(log, killed_at)).has_value(); },
@@ -89,10 +91,14 @@ FailoverResult run_failovers(FailoverTarget& target, const FailoverOptions& opti
     writer.join();
 
     result.attempts = log.attempts;
+    result.lost_by_interval.assign(kills.size() + 1, 0);
     for (const auto& write : log.acknowledged) {
         auto& counts = result.by_replication[write.replication];
         ++counts.acknowledged;
-        if (target.read(write.key) != write.value) ++counts.lost;
+        if (target.read(write.key) != write.value) {
+            ++counts.lost;
+            ++result.lost_by_interval[std::upper_bound(kills.begin(), kills.end(), write.sent_at) - kills.begin()];
+        }
     }
     return result;
 }
@@ -110,6 +116,13 @@ void print_failover_report(const std::string& title, const FailoverResult& resul
     std::printf("  writes attempted %ld, acknowledged %ld\n", result.attempts, acknowledged);
     for (const auto& [replication, counts] : result.by_replication) {
         std::printf("  %-9s acknowledged %6ld  lost %ld\n", replication.c_str(), counts.acknowledged, counts.lost);
+    }
+    if (acknowledged > 0) {
+        std::printf("  lost, by when they were sent: before kill 1: %ld", result.lost_by_interval.front());
+        for (std::size_t i = 1; i < result.lost_by_interval.size(); ++i) {
+            std::printf(", after kill %zu: %ld", i, result.lost_by_interval[i]);
+        }
+        std::printf("\n");
     }
     for (double ms : result.failover_ms) std::printf("RAW failover_ms %.1f\n", ms);
     for (const auto& [replication, counts] : result.by_replication) {

@@ -38,6 +38,9 @@ struct FailoverResult {
     std::vector<double> failover_ms;  // one per completed kill
     long attempts = 0;
     std::map<std::string, WriteCounts> by_replication;
+    // Lost writes (every class) by the number of kills before they were sent: [0] before the first
+    // kill, [k] between kill k and kill k+1 (or the end). Shows when a system lost them.
+    std::vector<long> lost_by_interval;
     std::string stopped_early;  // why fewer kills than asked were measured; empty otherwise
 };
 
