@@ -61,6 +61,7 @@ FailoverResult run_failovers(FailoverTarget& target, const FailoverOptions& opti
     WriteLog log;
     std::atomic<bool> stop{false};
     std::thread writer([&] { write_steadily(target, log, stop, options.retry_pause); });
+    std::vector<Clock::time_point> kills;
     for (int kill = 1; kill <= options.kills; ++kill) {
         if (!test::wait_until([&] { return target.settled(); }, options.settle_timeout)) {
             result.stopped_early = "the system did not settle before kill " + std::to_string(kill);
@@ -73,6 +74,7 @@ FailoverResult run_failovers(FailoverTarget& target, const FailoverOptions& opti
             break;
         }
         const auto killed_at = Clock::now();
+        kills.push_back(killed_at);
         target.kill(master);
         std::optional<Clock::time_point> recovered_at;
         if (!test::wait_until([&] { return (recovered_at = first_acknowledged_after(log, killed_at)).has_value(); },
@@ -87,12 +89,21 @@ FailoverResult run_failovers(FailoverTarget& target, const FailoverOptions& opti
     }
     stop = true;
     writer.join();
+    // Read back what the system keeps, not what a master about to be demoted still holds: Sentinel
+    // may be failing over a live master when the writes stop, and the old master, still named by
+    // some sentinels, has every write until it resyncs from the new one.
+    result.settled_before_read_back =
+        test::wait_until([&] { return target.settled(); }, options.settle_timeout);
 
     result.attempts = log.attempts;
+    result.lost_by_interval.assign(kills.size() + 1, 0);
     for (const auto& write : log.acknowledged) {
         auto& counts = result.by_replication[write.replication];
         ++counts.acknowledged;
-        if (target.read(write.key) != write.value) ++counts.lost;
+        if (target.read(write.key) != write.value) {
+            ++counts.lost;
+            ++result.lost_by_interval[std::upper_bound(kills.begin(), kills.end(), write.sent_at) - kills.begin()];
+        }
     }
     return result;
 }
@@ -100,6 +111,7 @@ FailoverResult run_failovers(FailoverTarget& target, const FailoverOptions& opti
 void print_failover_report(const std::string& title, const FailoverResult& result) {
     std::printf("%s: %zu kills of the master's Redis\n", title.c_str(), result.failover_ms.size());
     if (!result.stopped_early.empty()) std::printf("  stopped early: %s\n", result.stopped_early.c_str());
+    if (!result.settled_before_read_back) std::printf("  read back before the system settled: losses may be missed\n");
     if (!result.failover_ms.empty()) {
         const auto s = summarize(result.failover_ms);
         std::printf("  kill -> first acknowledged write (ms): min %.0f  median %.0f  mean %.0f  p90 %.0f  max %.0f\n",
@@ -110,6 +122,13 @@ void print_failover_report(const std::string& title, const FailoverResult& resul
     std::printf("  writes attempted %ld, acknowledged %ld\n", result.attempts, acknowledged);
     for (const auto& [replication, counts] : result.by_replication) {
         std::printf("  %-9s acknowledged %6ld  lost %ld\n", replication.c_str(), counts.acknowledged, counts.lost);
+    }
+    if (acknowledged > 0) {
+        std::printf("  lost, by when they were sent: before kill 1: %ld", result.lost_by_interval.front());
+        for (std::size_t i = 1; i < result.lost_by_interval.size(); ++i) {
+            std::printf(", after kill %zu: %ld", i, result.lost_by_interval[i]);
+        }
+        std::printf("\n");
     }
     for (double ms : result.failover_ms) std::printf("RAW failover_ms %.1f\n", ms);
     for (const auto& [replication, counts] : result.by_replication) {

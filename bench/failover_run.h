@@ -2,8 +2,8 @@
 // The failover measurement shared by failover_bench (this system) and sentinel_failover_bench (Redis
 // Sentinel), so both sides are timed and checked by the same code: one client writes steadily, the
 // master's Redis is killed with SIGKILL, the failover lasts until the first acknowledged write that
-// was sent after the kill; the killed Redis restarts empty; repeat. At the end every acknowledged
-// write is read back: one that is gone was lost.
+// was sent after the kill; the killed Redis restarts empty; repeat. At the end, once the system is
+// back to full strength, every acknowledged write is read back: one that is gone was lost.
 #include <chrono>
 #include <map>
 #include <optional>
@@ -38,7 +38,11 @@ struct FailoverResult {
     std::vector<double> failover_ms;  // one per completed kill
     long attempts = 0;
     std::map<std::string, WriteCounts> by_replication;
+    // Lost writes (every class) by the number of kills before they were sent: [0] before the first
+    // kill, [k] between kill k and kill k+1 (or the end). Shows when a system lost them.
+    std::vector<long> lost_by_interval;
     std::string stopped_early;  // why fewer kills than asked were measured; empty otherwise
+    bool settled_before_read_back = false;
 };
 
 struct FailoverOptions {

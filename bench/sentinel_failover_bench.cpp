@@ -3,10 +3,13 @@
 // The client is Sentinel-aware: after a failed write it asks the sentinels for the master, connects
 // with bounded timeouts and checks ROLE. Each SET is followed by WAIT 1 <wait_ms>, the equivalent of
 // the `sync` mode: "synced" when a replica confirmed in time, else "degraded" (on the master only).
-//   sentinel_failover_bench [kills=20] [wait_ms=100]
+// After the figures, every failover the sentinels ran (from their logs): which master, whether the
+// bench had killed it, which replica they promoted.
+//   sentinel_failover_bench [kills=20] [wait_ms=100] [down_after_ms=1000]
 #include <cstdio>
 
 #include "failover_run.h"
+#include "sentinel_events.h"
 #include "sentinel_system.h"
 
 using namespace std::chrono_literals;
@@ -44,7 +47,11 @@ public:
         const auto candidates = system_.master_candidates();
         return candidates.size() == 1 ? system_.redis_index(candidates.front().port) : -1;
     }
-    void kill(int redis) override { system_.redis(redis).kill(); }
+    void kill(int redis) override {
+        killed_ports_.push_back(system_.redis(redis).port());
+        system_.redis(redis).kill();
+    }
+    const std::vector<int>& killed_ports() const { return killed_ports_; }
     // As its operator would restart it: a replica of the master the sentinels promoted (a Redis that
     // came back as a master would first be demoted by Sentinel).
     void restart(int redis) override {
@@ -59,7 +66,36 @@ private:
     cdb::RedisTimeouts timeouts_;
     std::unique_ptr<cdb::RedisConnection> writer_;
     std::unique_ptr<cdb::RedisConnection> reader_;
+    std::vector<int> killed_ports_;
 };
+
+double seconds(std::chrono::milliseconds ms) { return static_cast<double>(ms.count()) / 1000; }
+
+// A failover whose master the bench had not just killed was started by Sentinel on a live master:
+// the one it had promoted last, which keeps acknowledging writes until it is demoted.
+void print_sentinel_failovers(const std::string& logs, const std::vector<int>& killed) {
+    const auto events = cdb::bench::parse_sentinel_events(logs);
+    const auto failovers = cdb::bench::sentinel_failovers(events);
+    std::size_t next_kill = 0;
+    int unrequested = 0;
+    std::printf("  Sentinel ran %zu failovers for %zu kills:\n", failovers.size(), killed.size());
+    for (const auto& failover : failovers) {
+        std::printf("    at %5.1f s: master :%d -> promoted :%d; ", seconds(failover.at - events.front().at),
+                    failover.old_master, failover.promoted);
+        if (next_kill < killed.size() && killed[next_kill] == failover.old_master) {
+            std::printf("after kill %zu\n", ++next_kill);
+            continue;
+        }
+        ++unrequested;
+        std::printf("NOT KILLED (alive)");
+        if (failover.down_after_switch) {
+            std::printf(", its leader saw it down %lld ms after switching to it", static_cast<long long>(failover.down_after_switch->count()));
+        }
+        if (failover.demoted_after) std::printf(", it stayed a master %.1f s more", seconds(*failover.demoted_after));
+        std::printf("\n");
+    }
+    std::printf("RAW unrequested_failovers %d\n", unrequested);
+}
 
 }  // namespace
 
@@ -69,6 +105,7 @@ int main(int argc, char** argv) {
     options.kills = argc > 1 ? std::atoi(argv[1]) : 20;
     const int wait_ms = argc > 2 ? std::atoi(argv[2]) : 100;
     cdb::bench::SentinelSettings settings;
+    if (argc > 3) settings.down_after_ms = std::atoi(argv[3]);
     cdb::bench::SentinelSystem system(settings);
     if (!cdb::test::wait_until([&] { return system.settled(); }, 30000ms)) {
         std::fprintf(stderr, "Sentinel not settled:\n%s\n", system.logs().c_str());
@@ -80,5 +117,6 @@ int main(int argc, char** argv) {
                                           std::to_string(settings.down_after_ms) + " ms, WAIT 1 " +
                                           std::to_string(wait_ms) + " ms",
                                       result);
+    print_sentinel_failovers(system.logs(), target.killed_ports());
     return 0;
 }
