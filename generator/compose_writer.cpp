@@ -22,7 +22,10 @@ YAML::Node healthcheck(const Values& values, const std::string& binary, const st
     YAML::Node check;
     // The images have no curl: each binary probes its own port with --probe.
     check["test"] = argv({"CMD", binary, "--probe", path});
-    check["interval"] = text(seconds(values, "probes.periodSeconds"));
+    // Not the Kubernetes probes' period: the kubelet's HTTP probe is cheap, but each Compose check is a
+    // docker exec (runc, ~0.13 s of CPU). Every 2 s, 21 containers took 1.4 of 2 cores and doubled an
+    // N=20 launch (docs/BENCHMARKS.md).
+    check["interval"] = text(seconds(values, "compose.healthcheckIntervalSeconds"));
     check["timeout"] = text(seconds(values, "probes.timeoutSeconds"));
     check["retries"] = values.integer("probes.failureThreshold");
     check["start_period"] = text(seconds(values, "probes.startPeriodSeconds"));

@@ -68,6 +68,7 @@ std::vector<ValueRule> make_rules() {
         matching("compose.network", "[a-zA-Z0-9][a-zA-Z0-9_.-]*", "a network name (letters, digits, _ . -)"),
         matching("compose.publishNetwork", "[a-zA-Z0-9][a-zA-Z0-9_.-]*", "a network name (letters, digits, _ . -)"),
         matching("compose.envFile", "[^\\n]+", "a file path, or ${VARIABLE} for Compose to fill in"),
+        integer_range("compose.healthcheckIntervalSeconds", 1, 3600),
         matching("compose.tmpfsSize", "[0-9]+[kmg]?", "a size such as 512m"),
         matching("kind.redisAuthSecret", dns_label, "a DNS label (lower case letters, digits, -; at most 63)"),
         one_of("compose.restart", {"no", "always", "on-failure", "unless-stopped"}),

@@ -100,6 +100,19 @@ TEST_P(ComposeFile, HealthchecksProbeEachBinarysOwnPort) {
     }
 }
 
+// Each Compose check is a docker exec (~0.13 s of CPU): its period is its own, not the Kubernetes
+// probes' 2 s, which for 21 containers took most of a 2-core machine during a launch.
+TEST_P(ComposeFile, HealthchecksTakeTheirPeriodFromTheirOwnValue) {
+    gen::Values values = gen::Values::defaults();
+    values.set("compose.healthcheckIntervalSeconds=45");
+    values.set("probes.periodSeconds=7");
+    const YAML::Node changed = YAML::Load(gen::write_compose(values, replicas))["services"];
+    for (const auto& service : services) {
+        EXPECT_EQ(service.second["healthcheck"]["interval"].Scalar(), "10s") << service.first;
+        EXPECT_EQ(changed[service.first.Scalar()]["healthcheck"]["interval"].Scalar(), "45s") << service.first;
+    }
+}
+
 TEST_P(ComposeFile, TheLbStartsWithoutWaitingForClusters) {
     EXPECT_FALSE(has_key_anywhere(file, "depends_on"));
 }
