@@ -92,7 +92,13 @@ int main(int argc, char** argv) {
     RunReport report = ChaosRun(*deployment, options, work_dir).run();
     deployment->resume_paused();
     deployment->reconnect_disconnected();
+    const std::string logs_dir = work_dir + "/logs";
+    std::filesystem::remove_all(logs_dir);
+    if (!report.passed()) {
+        if (Error error = deployment->keep_logs(logs_dir)) report.problems.push_back("keeping the logs: " + *error);
+    }
     if (Error error = deployment->stop()) report.problems.push_back("stopping the system: " + *error);
     print_report(stdout, report);
+    if (!report.passed()) print_log_tails(stdout, logs_dir);
     return report.passed() ? 0 : 1;
 }

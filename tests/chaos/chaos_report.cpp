@@ -1,6 +1,9 @@
 #include "chaos_report.h"
 
 #include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <fstream>
 #include <utility>
 #include <vector>
 
@@ -75,6 +78,24 @@ void print_report(std::FILE* out, const RunReport& report) {
     for (const auto& problem : check.problems) std::fprintf(out, "violation: %s\n", problem.c_str());
     if (!report.history_file.empty()) std::fprintf(out, "history: %s\n", report.history_file.c_str());
     std::fprintf(out, "result: %s\n", report.passed() ? "PASS" : "FAIL");
+}
+
+void print_log_tails(std::FILE* out, const std::string& dir) {
+    constexpr std::size_t lines_per_log = 15;
+    std::error_code failure;
+    std::vector<std::filesystem::path> logs;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, failure)) logs.push_back(entry.path());
+    std::sort(logs.begin(), logs.end());
+    for (const auto& path : logs) {
+        std::ifstream file(path);
+        std::deque<std::string> tail;
+        for (std::string line; std::getline(file, line);) {
+            tail.push_back(line);
+            if (tail.size() > lines_per_log) tail.pop_front();
+        }
+        std::fprintf(out, "== %s (last %zu lines)\n", path.string().c_str(), tail.size());
+        for (const auto& line : tail) std::fprintf(out, "%s\n", line.c_str());
+    }
 }
 
 }  // namespace cdb::chaos

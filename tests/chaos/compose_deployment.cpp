@@ -129,6 +129,22 @@ Error ComposeDeployment::resume_paused() {
     return first;
 }
 
+Error ComposeDeployment::keep_logs(const std::string& into) const {
+    std::string names;
+    if (auto error = docker({"ps", "-a", "--filter", "label=com.docker.compose.project=" + project, "--format",
+                             "{{.Names}}"},
+                            &names)) {
+        return error;
+    }
+    std::filesystem::create_directories(into);
+    for (const std::string& name : words(names, '\n')) {
+        std::string log;
+        if (auto error = docker({"logs", "--tail", "500", name}, &log)) return error;
+        std::ofstream(into + "/" + name + ".log") << log;
+    }
+    return std::nullopt;
+}
+
 Error ComposeDeployment::kill_lb() {
     std::string id;
     if (auto error = container("lb", id)) return error;

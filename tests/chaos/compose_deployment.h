@@ -23,6 +23,7 @@ public:
     Error pause_cluster(int index) override;
     Error resume_paused() override;
     Error kill_lb() override;
+    Error keep_logs(const std::string& into) const override;
     bool can_disconnect() const override { return true; }
     Error disconnect_cluster(int index) override;
     Error reconnect_disconnected() override;

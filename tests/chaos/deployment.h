@@ -33,6 +33,9 @@ public:
     virtual Error disconnect_cluster(int) { return "only the Compose mode can disconnect a cluster"; }
     virtual Error reconnect_disconnected() { return std::nullopt; }
 
+    // Copies every part's log into the directory `into`, for a run that failed: stop() removes them.
+    virtual Error keep_logs(const std::string& into) const = 0;
+
     // The LB's environment, from which its configuration (the timeouts) is read.
     virtual std::map<std::string, std::string> lb_environment() = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -80,6 +81,19 @@ Error LocalDeployment::resume_paused() {
 }
 
 Error LocalDeployment::kill_lb() { return kill("lb"); }
+
+Error LocalDeployment::keep_logs(const std::string& into) const {
+    std::error_code failure;
+    std::filesystem::create_directories(into, failure);
+    for (const auto& entry : std::filesystem::directory_iterator(run_dir_, failure)) {
+        if (entry.path().extension() != ".log") continue;
+        std::filesystem::copy_file(entry.path(), into + "/" + entry.path().filename().string(),
+                                   std::filesystem::copy_options::overwrite_existing, failure);
+        if (failure) break;
+    }
+    if (failure) return "cannot copy the logs of " + run_dir_ + " into " + into + ": " + failure.message();
+    return std::nullopt;
+}
 
 std::map<std::string, std::string> LocalDeployment::lb_environment() {
     auto pid = live_pid("lb");

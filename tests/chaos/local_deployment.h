@@ -23,6 +23,7 @@ public:
     Error pause_cluster(int index) override;
     Error resume_paused() override;
     Error kill_lb() override;
+    Error keep_logs(const std::string& into) const override;
     std::map<std::string, std::string> lb_environment() override;
 
 private:
