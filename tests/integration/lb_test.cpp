@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "local_system.h"
+#include "raw_http.h"
 #include "unanswered_port.h"
 
 namespace cdb::test {
@@ -39,14 +39,6 @@ std::vector<int> missing_keys(const LocalSystem& system, int from, int to) {
         if (system.get(key(i)) != "value-" + std::to_string(i)) missing.push_back(i);
     }
     return missing;
-}
-
-// True once `received` holds a whole response with a Content-Length.
-bool whole_response(const std::string& received) {
-    const auto end_of_head = received.find("\r\n\r\n");
-    const auto length_at = received.find("Content-Length: ");
-    return end_of_head != std::string::npos && length_at != std::string::npos && length_at < end_of_head &&
-           received.size() >= end_of_head + 4 + std::stoul(received.substr(length_at + 16));
 }
 
 class LbTest : public ::testing::Test {
@@ -153,38 +145,18 @@ TEST_F(LbTest, ARequestSentInPiecesRightAfterAnAnswerIsReadWhole) {
     std::vector<std::thread> clients;
     for (int client = 0; client < 8; ++client) {
         clients.emplace_back([&, client] {
-            const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            const int on = 1;
-            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // each piece its own segment
-            timeval patience{3, 0};
-            ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
-            sockaddr_in address{};
-            address.sin_family = AF_INET;
-            address.sin_port = htons(static_cast<uint16_t>(system_->lb_port()));
-            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-                wrong += 1;
-                return;
-            }
-            for (int i = 0; i < 300; ++i) {
-                const std::string body = R"({"key":"piece-)" + std::to_string(client) + "-" + std::to_string(i) +
-                                         R"(","value":"v"})";
+            RawConnection connection(system_->lb_port());  // each piece its own segment
+            int answered = 0;
+            while (answered < 300 && connection.connected()) {
+                const std::string body = R"({"key":"piece-)" + std::to_string(client) + "-" +
+                                         std::to_string(answered) + R"(","value":"v"})";
                 const std::string head = "POST /set HTTP/1.1\r\nHost: lb\r\nContent-Type: application/json\r\n";
                 const std::string length = "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-                for (const std::string& piece : {head, length, body}) ::send(fd, piece.data(), piece.size(), MSG_NOSIGNAL);
-                std::string answer;
-                char buffer[4096];
-                while (!whole_response(answer)) {
-                    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-                    if (n <= 0) break;
-                    answer.append(buffer, static_cast<std::size_t>(n));
-                }
-                if (answer.rfind("HTTP/1.1 200 ", 0) != 0) {
-                    wrong += 1;
-                    break;
-                }
+                for (const std::string& piece : {head, length, body}) connection.send(piece.data(), piece.size(), 1s);
+                if (connection.next_status(3s) != 200) break;
+                ++answered;
             }
-            ::close(fd);
+            if (answered < 300) wrong += 1;
         });
     }
     for (auto& client : clients) client.join();

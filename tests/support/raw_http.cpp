@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,57 +34,58 @@ std::vector<int> complete_statuses(const std::string& text) {
     }
 }
 
-class Connection {
-public:
-    explicit Connection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<uint16_t>(port));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    }
-    ~Connection() { ::close(fd_); }
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
+}  // namespace
 
-    bool connected() const { return connected_; }
+RawConnection::RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    const int on = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
 
-    // Sends what the peer accepts within `timeout`; a peer that closes early just ends the sending.
-    void send(const char* bytes, std::size_t size, std::chrono::milliseconds timeout) {
-        const auto deadline = Clock::now() + timeout;
-        while (size > 0 && Clock::now() < deadline) {
-            pollfd writable{fd_, POLLOUT, 0};
-            if (::poll(&writable, 1, 20) <= 0) continue;
-            const ssize_t sent = ::send(fd_, bytes, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return;
-            if (sent > 0) {
-                bytes += sent;
-                size -= static_cast<std::size_t>(sent);
-            }
+RawConnection::~RawConnection() { ::close(fd_); }
+
+void RawConnection::send(const char* bytes, std::size_t size, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (size > 0 && Clock::now() < deadline) {
+        pollfd writable{fd_, POLLOUT, 0};
+        if (::poll(&writable, 1, 20) <= 0) continue;
+        const ssize_t sent = ::send(fd_, bytes, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return;
+        if (sent > 0) {
+            bytes += sent;
+            size -= static_cast<std::size_t>(sent);
         }
     }
+}
 
-    // Reads what arrives within `timeout`; false once the peer closed or reset the connection.
-    bool receive(std::string& into, std::chrono::milliseconds timeout) {
-        pollfd readable{fd_, POLLIN, 0};
-        if (::poll(&readable, 1, static_cast<int>(timeout.count())) <= 0) return true;
-        char buffer[65536];
-        const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
-        if (n > 0) into.append(buffer, static_cast<std::size_t>(n));
-        return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+bool RawConnection::receive(std::chrono::milliseconds timeout) {
+    pollfd readable{fd_, POLLIN, 0};
+    if (::poll(&readable, 1, static_cast<int>(timeout.count())) <= 0) return true;
+    char buffer[65536];
+    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) received_.append(buffer, static_cast<std::size_t>(n));
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
+std::optional<int> RawConnection::next_status(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    auto statuses = complete_statuses(received_);
+    while (statuses.size() <= statuses_taken_ && Clock::now() < deadline) {
+        if (!receive(std::chrono::milliseconds(20))) break;
+        statuses = complete_statuses(received_);
     }
-
-private:
-    int fd_;
-    bool connected_ = false;
-};
-
-}  // namespace
+    if (statuses.size() <= statuses_taken_) return std::nullopt;
+    return statuses[statuses_taken_++];
+}
 
 RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait, Pace pace,
                          std::optional<std::size_t> responses) {
     RawExchange exchange;
-    Connection connection(port);
+    RawConnection connection(port);
     if (!connection.connected()) return exchange;
     const auto started = Clock::now();
     const auto deadline = started + wait;
@@ -95,12 +97,13 @@ RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::millis
     std::size_t next = trickle_from;
     while (Clock::now() < deadline && !awaited()) {
         if (next < bytes.size()) connection.send(&bytes[next++], 1, trickle_step);
-        if (!connection.receive(exchange.received, next < bytes.size() ? trickle_step : std::chrono::milliseconds(20))) {
+        if (!connection.receive(next < bytes.size() ? trickle_step : std::chrono::milliseconds(20))) {
             exchange.closed_by_server = true;
             break;
         }
-        exchange.statuses = complete_statuses(exchange.received);
+        exchange.statuses = complete_statuses(connection.received());
     }
+    exchange.received = connection.received();
     exchange.statuses = complete_statuses(exchange.received);
     exchange.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     return exchange;

@@ -27,6 +27,31 @@ struct RawExchange {
 RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait,
                          Pace pace = Pace::at_once, std::optional<std::size_t> responses = std::nullopt);
 
+// One connection to 127.0.0.1:port. Each send leaves at once, in its own segments (TCP_NODELAY):
+// how the bytes are cut is part of what a raw test sends.
+class RawConnection {
+public:
+    explicit RawConnection(int port);
+    ~RawConnection();
+    RawConnection(const RawConnection&) = delete;
+    RawConnection& operator=(const RawConnection&) = delete;
+
+    bool connected() const { return connected_; }
+    // Sends what the peer accepts within `timeout`; a peer that closes early just ends the sending.
+    void send(const char* bytes, std::size_t size, std::chrono::milliseconds timeout);
+    // Reads what arrives within `timeout` into `received`; false once the peer closed or reset.
+    bool receive(std::chrono::milliseconds timeout);
+    // The status of the next whole response, read within `timeout`; nullopt without one.
+    std::optional<int> next_status(std::chrono::milliseconds timeout);
+    const std::string& received() const { return received_; }
+
+private:
+    int fd_;
+    bool connected_ = false;
+    std::string received_;
+    std::size_t statuses_taken_ = 0;
+};
+
 // Resident memory of a process in KiB, from /proc/PID/status (0 when it is gone).
 long resident_kib(int pid);
 
