@@ -1,24 +1,27 @@
 #include "cdb/http_server.h"
 
-#include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <pistache/listener.h>
 #include <pistache/peer.h>
+#include <pistache/reactor.h>
+#include <pistache/transport.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <mutex>
+#include <cstring>
 #include <optional>
 #include <thread>
 
-#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "cdb/json_builder.h"
 #include "cdb/request_framing.h"
+#include "cdb/server_thread.h"
 #include "cdb/text_rules.h"
 
 namespace cdb {
@@ -68,36 +71,25 @@ bool client_wants_keep_alive(const Http::Request& request) {
     return request.version() == Http::Version::Http11;
 }
 
-// What HttpServer tracks per connection, in the peer's data. The peer's reactor thread uses all of
-// it; a thread that answers later uses only what the comments say.
+// What HttpServer tracks per connection, in the peer's data. Only the connection's own server thread
+// uses it.
 struct ConnectionState {
-    explicit ConnectionState(int descriptor) : socket(::fcntl(descriptor, F_DUPFD_CLOEXEC, 0)) {}
-    ~ConnectionState() {
-        if (socket >= 0) ::close(socket);
-    }
-    ConnectionState(const ConnectionState&) = delete;
-    ConnectionState& operator=(const ConnectionState&) = delete;
-
-    // The client's socket under a descriptor of our own (-1 if none could be had), for answers
-    // written from another thread: Pistache's descriptor may be closed at any time on the reactor
-    // thread and its number given to a new connection, a stranger; this one always reaches the
-    // client. It lives as long as an answer may still be written to it.
-    const int socket;
-    std::atomic<bool> closing{false};          // the server closes it: input still buffered for it is not parsed
-    std::atomic<int> unwritten_answers{0};     // answers queued that the kernel has not taken yet,
-    std::size_t unwritten_bytes = 0;           // and about how large they are (reactor thread)
+    bool closing = false;              // the server closes it: input still buffered for it is not parsed
+    int unwritten_answers = 0;         // answers queued that the kernel has not taken yet,
+    std::size_t unwritten_bytes = 0;   // and about how large they are
     // A connection's thread answers a few pipelined requests per turn, then lets its other
-    // connections have theirs: the rest waits in held_input until the next turn (reactor thread).
+    // connections have theirs: the rest waits in held_input until the next turn.
     bool turn_yielded = false;
-
+    // For the header, body and keep-alive timeouts: when the first byte of the request being read
+    // arrived, if one is being read, and when the last input arrived.
+    std::optional<std::chrono::steady_clock::time_point> request_started;
+    std::chrono::steady_clock::time_point last_input = std::chrono::steady_clock::now();
     // Answers leave in request order, so what arrives while an answer is pending, pipelined
-    // requests, waits in held_input and is parsed once the answer is written. The thread that
-    // answers ends the wait, hence the lock.
-    std::mutex mutex;
+    // requests, waits in held_input and is parsed once the answer is written.
     bool answer_pending = false;
     std::string held_input;
 
-    bool paused() const { return answer_pending || turn_yielded; }  // with the lock held
+    bool paused() const { return answer_pending || turn_yielded; }
 };
 
 // Pipelined requests answered in one go before the connection's thread serves its other connections.
@@ -110,7 +102,7 @@ std::shared_ptr<ConnectionState> connection_state(const std::shared_ptr<Tcp::Pee
     constexpr const char* key = "cdb.connection";
     auto state = std::static_pointer_cast<ConnectionState>(peer->tryGetData(key));
     if (!state) {
-        state = std::make_shared<ConnectionState>(peer->fd());
+        state = std::make_shared<ConnectionState>();
         peer->putData(key, state);
     }
     return state;
@@ -164,11 +156,9 @@ std::optional<std::size_t> send_what_fits(int descriptor, const std::string& byt
 // take at once follows through Pistache's queue, behind which later answers wait.
 //
 // Never by flushing Pistache's queue: a flush also runs what other writes complete, and one of them
-// may be the removal of this very connection. On waking from a freeze, Pistache 0.0.5 first queues
-// a 408 for each connection that has waited longer than the header timeout, to be followed by its
-// removal, then reads their requests; a flush while answering one removed the connection being read
-// and the process aborted ("Could not find peer to erase", found by make chaos). Written straight
-// away, the answer also costs no queue hand-over: one system call where Pistache makes four.
+// may be the removal of this very connection; the process aborted ("Could not find peer to erase",
+// found by make chaos, docs/PISTACHE.md). Written straight away, the answer also costs no queue
+// hand-over: one system call where Pistache makes four.
 void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, const std::string& bytes, bool close) {
     auto state = connection_state(peer);
     std::size_t sent = 0;
@@ -230,16 +220,8 @@ void on_connection_thread(const std::shared_ptr<Tcp::Peer>& peer, std::function<
             [gone](std::exception_ptr) { gone(); });
 }
 
-// Everything an answer needs once onRequest has returned: a handler may answer later, from another
-// thread (the LB answers when a slave has).
-//
-// Pistache 0.0.5 queues each write under the connection's descriptor number. Written from another
-// thread through that queue, an answer could reach a stranger: the client hangs up, its
-// connection's thread closes the descriptor, a new connection gets the same number, then the write
-// is taken from the queue. So an answer given on another thread goes to the connection's own
-// descriptor of the socket (ConnectionState::socket), which no stranger can share. What the kernel
-// does not take at once is carried to the connection's thread, by an empty write whose completion
-// runs there, and follows through Pistache's queue (deliver).
+// Everything an answer needs once onRequest has returned: a handler may answer later (the LB
+// answers when a slave has, from the same thread: cdb/server_thread.h).
 class PendingResponse : public std::enable_shared_from_this<PendingResponse> {
 public:
     PendingResponse(const Http::Request& request, const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport,
@@ -259,10 +241,15 @@ public:
     void send(HttpResponse response) {
         if (answered_.exchange(true)) return;
         spdlog::debug("{} -> {}", description_, response.status);
-        const bool keep_alive = keep_alive_ && !response.close_connection;
-        std::string bytes = serialize(response, version_, keep_alive);
-        if (std::this_thread::get_id() == connection_thread_) return write(bytes, !keep_alive);
-        write_elsewhere(std::move(bytes), !keep_alive);
+        const bool close = !keep_alive_ || response.close_connection;
+        std::string bytes = serialize(response, version_, !close);
+        if (std::this_thread::get_id() == connection_thread_) return write(bytes, close);
+        // Given on another thread: everything about the connection is its own thread's.
+        const auto peer = peer_.lock();
+        if (!peer) return gone();
+        auto self = shared_from_this();
+        on_connection_thread(
+            peer, [self, bytes = std::move(bytes), close] { self->write(bytes, close); }, [self] { self->gone(); });
     }
 
 private:
@@ -275,51 +262,8 @@ private:
         } else {
             gone();
         }
-        {
-            std::lock_guard<std::mutex> lock(connection_->mutex);
-            connection_->answer_pending = false;
-        }
+        connection_->answer_pending = false;
         resume_();
-    }
-
-    // On the thread that answered. Earlier answers still queued go first: then all of it is carried.
-    void write_elsewhere(std::string bytes, bool close) {
-        std::size_t sent = 0;
-        if (connection_->socket >= 0 && connection_->unwritten_answers == 0) {
-            const auto taken = send_what_fits(connection_->socket, bytes);
-            if (!taken) {
-                // Unusable: ended, its thread sees the end and releases the peer.
-                connection_->closing = true;
-                ::shutdown(connection_->socket, SHUT_RDWR);
-                return gone();
-            }
-            sent = *taken;
-        }
-        if (sent == bytes.size()) {
-            if (close) {
-                connection_->closing = true;
-                ::shutdown(connection_->socket, SHUT_RDWR);
-            }
-            return end_wait_elsewhere();
-        }
-        const auto peer = peer_.lock();
-        if (!peer) return gone();
-        bytes.erase(0, sent);
-        auto self = shared_from_this();
-        on_connection_thread(
-            peer, [self, rest = std::move(bytes), close] { self->write(rest, close); }, [self] { self->gone(); });
-    }
-
-    // Pipelined requests that arrived meanwhile are parsed on the connection's thread.
-    void end_wait_elsewhere() {
-        bool held = false;
-        {
-            std::lock_guard<std::mutex> lock(connection_->mutex);
-            connection_->answer_pending = false;
-            held = !connection_->held_input.empty();
-        }
-        const auto peer = held ? peer_.lock() : nullptr;
-        if (peer) on_connection_thread(peer, resume_, [] {});
     }
 
     const bool keep_alive_;
@@ -332,6 +276,17 @@ private:
     std::string description_;
     std::atomic<bool> answered_{false};
 };
+
+// Answers a request that cannot be parsed, or not in time, and closes: where it ends is unknown,
+// so nothing after it can be read.
+void refuse_and_close(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, int status,
+                      const std::string& message) {
+    auto parser = Http::Handler::getParser(peer);
+    const Http::Version version = parser->request.version();
+    parser->reset();
+    spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, to_valid_utf8(message));
+    deliver(peer, transport, serialize(error_response(status, to_valid_utf8(message)), version, false), true);
+}
 
 class RoutingHandler : public Http::Handler {
 public:
@@ -346,7 +301,10 @@ public:
     // still Pistache's; this decides what happens around it.
     void onInput(const char* bytes, size_t length, const std::shared_ptr<Tcp::Peer>& peer) override {
         const auto connection = connection_state(peer);
+        const auto now = std::chrono::steady_clock::now();
+        connection->last_input = now;
         if (connection->closing || hold_while_paused(peer, *connection, std::string_view(bytes, length))) return;
+        if (!connection->request_started) connection->request_started = now;
         auto parser = getParser(peer);
         std::string pipelined;
         int answered = 0;
@@ -378,6 +336,7 @@ public:
             onRequest(parser->request, Http::ResponseWriter(parser->request.version(), transport(), this, peer));
             pipelined = unparsed(*parser);
             parser->reset();
+            if (pipelined.empty()) connection->request_started.reset();
             if (connection->closing || hold_while_paused(peer, *connection, pipelined)) return;
             if (++answered == requests_per_turn && !pipelined.empty()) return yield_turn(peer, connection, pipelined);
             bytes = pipelined.data();
@@ -388,16 +347,9 @@ public:
     void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
         const auto peer = writer.peer();  // alive: this is its connection's thread
         const auto connection = connection_state(peer);
-        {
-            std::lock_guard<std::mutex> lock(connection->mutex);
-            connection->answer_pending = true;
-        }
-        // Pistache answers 408 and drops the connection when a request is not answered within the
-        // header timeout (1 s) of its parsing: right for a sync handler, whose thread cannot be
-        // interrupted anyway, wrong for an answer that comes later within its own bound (a write
-        // may be applied after the client was told 408; make chaos saw 216 of them). The
-        // connection counts as idle, waiting for its next request, from now.
-        peer->setIdle(true);
+        // Not timed while the answer is pending (check_timeouts): it comes within the handler's own
+        // bound, and a 408 would tell the client that a write it may have made failed.
+        connection->answer_pending = true;
         auto resume_later = [this, connection, weak_peer = std::weak_ptr<Tcp::Peer>(peer)] {
             resume(weak_peer, *connection);
         };
@@ -414,25 +366,17 @@ public:
     }
 
 private:
-    // Answers a request that cannot be parsed and closes: where it ends is unknown, so nothing after it can be read.
     void refuse(const std::shared_ptr<Tcp::Peer>& peer, int status, const std::string& message) {
-        auto parser = getParser(peer);
-        const Http::Version version = parser->request.version();
-        parser->reset();
-        spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, to_valid_utf8(message));
-        deliver(peer, transport(), serialize(error_response(status, to_valid_utf8(message)), version, false), true);
+        refuse_and_close(peer, transport(), status, message);
     }
 
     // Parses what waited, once nothing holds the connection back.
     void resume(const std::weak_ptr<Tcp::Peer>& weak_peer, ConnectionState& connection) {
         auto peer = weak_peer.lock();
         if (!peer) return;
+        if (connection.paused()) return;
         std::string held;
-        {
-            std::lock_guard<std::mutex> lock(connection.mutex);
-            if (connection.paused()) return;
-            held.swap(connection.held_input);
-        }
+        held.swap(connection.held_input);
         if (!held.empty()) onInput(held.data(), held.size(), peer);
     }
 
@@ -440,28 +384,21 @@ private:
     // completes on a later turn of this thread's loop.
     void yield_turn(const std::shared_ptr<Tcp::Peer>& peer, const std::shared_ptr<ConnectionState>& connection,
                     std::string_view rest) {
-        {
-            std::lock_guard<std::mutex> lock(connection->mutex);
-            connection->turn_yielded = true;
-            connection->held_input.append(rest);
-        }
+        connection->turn_yielded = true;
+        connection->held_input.append(rest);
         auto next_turn = [this, connection, weak_peer = std::weak_ptr<Tcp::Peer>(peer)] {
-            {
-                std::lock_guard<std::mutex> lock(connection->mutex);
-                connection->turn_yielded = false;
-            }
+            connection->turn_yielded = false;
             resume(weak_peer, *connection);
         };
         peer->send(RawBuffer("", 0)).then([next_turn](ssize_t) { next_turn(); }, [](std::exception_ptr) {});
     }
 
     // Input that arrives while the connection is paused waits, up to one request's worth; a client
-    // that sends more without reading is cut off. So does input that arrives after the pause ended
-    // on another thread but before the connection's thread has parsed what waited (a resume is on its
-    // way): it belongs after that. False when nothing waits and the connection is not paused.
+    // that sends more without reading is cut off. So does input that arrives while what waited is
+    // still to be parsed: it belongs after that. False when nothing waits and the connection is not
+    // paused.
     bool hold_while_paused(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& connection,
                            std::string_view bytes) {
-        std::lock_guard<std::mutex> lock(connection.mutex);
         if (!connection.paused() && connection.held_input.empty()) return false;
         if (connection.held_input.size() + bytes.size() > getMaxRequestSize() + max_head_bytes_) {
             close_now(peer);
@@ -475,7 +412,147 @@ private:
     std::size_t max_head_bytes_;
 };
 
+struct ConnectionTimeouts {
+    std::chrono::milliseconds header;
+    std::chrono::milliseconds body;
+    // A kept-alive connection without a request for this long is closed (Pistache's default).
+    std::chrono::milliseconds idle{std::chrono::seconds(300)};
+};
+
+thread_local ServerThread* this_server_thread = nullptr;
+
+// One per server thread: Pistache's transport, plus the connection timeouts and the descriptors that
+// services watch (ServerThread). Pistache 0.0.5's Http::Endpoint hides its reactor; a Tcp::Listener
+// with this transport lets other sockets join it.
+class ServerTransport final : public Tcp::Transport, public ServerThread {
+public:
+    ServerTransport(const std::shared_ptr<Tcp::Handler>& handler, ConnectionTimeouts timeouts)
+        : Tcp::Transport(handler), handler_(handler), timeouts_(timeouts) {}
+    ~ServerTransport() override {
+        if (timer_ >= 0) ::close(timer_);
+    }
+
+    std::shared_ptr<Aio::Handler> clone() const override {
+        return std::make_shared<ServerTransport>(handler_->clone(), timeouts_);
+    }
+
+    void watch(int descriptor, std::function<void()> on_readable) override {
+        watched_.emplace_back(descriptor, std::move(on_readable));
+        reactor()->registerFd(key(), descriptor, Polling::NotifyOn::Read, Polling::Mode::Level);
+    }
+
+    void onReady(const Aio::FdSet& ready) override {
+        this_server_thread = this;
+        if (timer_ < 0) start_timer();
+        std::vector<Polling::Event> pistaches;
+        bool ours = false;
+        for (const auto& entry : ready) {
+            const auto descriptor = static_cast<int>(entry.getTag().value());
+            if (descriptor == timer_) {
+                ours = true;
+                check_timeouts();
+            } else if (const auto found = find_watched(descriptor)) {
+                ours = true;
+                (*found)();
+            } else if (const auto client = peers.find(descriptor); entry.isReadable() && client != peers.end()) {
+                ours = true;
+                read_client(client->second);
+            } else {
+                Polling::Event event(entry.getTag());
+                if (entry.isReadable()) event.flags.setFlag(Polling::NotifyOn::Read);
+                if (entry.isWritable()) event.flags.setFlag(Polling::NotifyOn::Write);
+                if (entry.isHangup()) event.flags.setFlag(Polling::NotifyOn::Hangup);
+                pistaches.push_back(std::move(event));
+            }
+        }
+        if (!ours) return Tcp::Transport::onReady(ready);
+        if (!pistaches.empty()) Tcp::Transport::onReady(Aio::FdSet(std::move(pistaches)));
+    }
+
+private:
+    // Pistache 0.0.5 reads a client until EAGAIN: one failed recv per request. A read that leaves
+    // room in the buffer has drained the socket, and the next bytes raise a new edge-triggered
+    // event (nginx reads the same way).
+    void read_client(std::shared_ptr<Tcp::Peer> peer) {
+        thread_local char buffer[64 * 1024];
+        for (;;) {
+            const ssize_t received = ::recv(peer->fd(), buffer, sizeof buffer, 0);
+            if (received > 0) {
+                handler_->onInput(buffer, static_cast<std::size_t>(received), peer);
+                if (static_cast<std::size_t>(received) < sizeof buffer) return;
+                continue;
+            }
+            if (received < 0 && errno == EINTR) continue;
+            if (received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+            handler_->onDisconnection(peer);  // the end of the stream, or an error
+            removePeer(peer);
+            return;
+        }
+    }
+
+    const std::function<void()>* find_watched(int descriptor) const {
+        for (const auto& [watched, callback] : watched_) {
+            if (watched == descriptor) return &callback;
+        }
+        return nullptr;
+    }
+
+    // Runs on the server thread from its first event on: a check every quarter of the shortest
+    // timeout, so a request is cut off between 1 and 1.25 times its limit.
+    void start_timer() {
+        timer_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (timer_ < 0) throw std::runtime_error(std::string("timerfd_create: ") + std::strerror(errno));
+        const auto period = std::clamp(std::min(timeouts_.header, timeouts_.body) / 4, std::chrono::milliseconds(10),
+                                       std::chrono::milliseconds(1000));
+        itimerspec spec{};
+        spec.it_interval.tv_sec = period.count() / 1000;
+        spec.it_interval.tv_nsec = (period.count() % 1000) * 1000000;
+        spec.it_value = spec.it_interval;
+        ::timerfd_settime(timer_, 0, &spec, nullptr);
+        reactor()->registerFd(key(), timer_, Polling::NotifyOn::Read, Polling::Mode::Level);
+    }
+
+    // A request whose head or body is not complete within its timeout is answered 408 and closed;
+    // a connection waiting for an answer is not timed (the handler's own bounds apply).
+    void check_timeouts() {
+        std::uint64_t expirations;
+        [[maybe_unused]] auto drained = ::read(timer_, &expirations, sizeof expirations);
+        const auto now = std::chrono::steady_clock::now();
+        std::vector<std::pair<std::shared_ptr<Tcp::Peer>, bool>> expired;  // peer, whether a request was cut
+        for (const auto& [descriptor, peer] : peers) {
+            const auto connection = connection_state(peer);
+            if (connection->closing || connection->paused() || !connection->held_input.empty()) continue;
+            if (connection->request_started) {
+                const bool in_body = Http::Handler::getParser(peer)->step()->id() == Http::Private::BodyStep::Id;
+                if (now - *connection->request_started > (in_body ? timeouts_.body : timeouts_.header)) {
+                    expired.emplace_back(peer, true);
+                }
+            } else if (now - connection->last_input > timeouts_.idle) {
+                expired.emplace_back(peer, false);
+            }
+        }
+        for (const auto& [peer, request_cut] : expired) {
+            if (!request_cut) {
+                close_now(peer);
+                continue;
+            }
+            const bool in_body = Http::Handler::getParser(peer)->step()->id() == Http::Private::BodyStep::Id;
+            const auto limit = in_body ? timeouts_.body : timeouts_.header;
+            refuse_and_close(peer, this, 408,
+                             std::string(in_body ? "the request body" : "the request head") + " did not arrive within " +
+                                 std::to_string(limit.count()) + " ms");
+        }
+    }
+
+    const std::shared_ptr<Tcp::Handler> handler_;
+    const ConnectionTimeouts timeouts_;
+    int timer_ = -1;
+    std::vector<std::pair<int, std::function<void()>>> watched_;
+};
+
 }  // namespace
+
+ServerThread* current_server_thread() { return this_server_thread; }
 
 HttpServerOptions server_options(const DeploymentConfig& config, const ListenConfig& listen, int port,
                                  std::string name) {
@@ -507,30 +584,29 @@ HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
     const Address address(options_.bind, Port(static_cast<uint16_t>(options_.port)));
-    endpoint_ = std::make_unique<Http::Endpoint>(address);
-    auto opts = Http::Endpoint::options()
-                    .threads(options_.threads)
-                    .threadsName(options_.name)
-                    .flags(Tcp::Options::ReuseAddr)
-                    .maxRequestSize(options_.max_request_bytes)
-                    .maxResponseSize(options_.max_request_bytes + 64 * 1024)
-                    .headerTimeout(options_.header_timeout)
-                    .bodyTimeout(options_.body_timeout);
-    endpoint_->init(opts);
-    endpoint_->setHandler(std::make_shared<RoutingHandler>(routes_, options_.max_head_bytes));
+    listener_ = std::make_unique<Tcp::Listener>(address);
+    listener_->init(static_cast<std::size_t>(options_.threads), Flags<Tcp::Options>(Tcp::Options::ReuseAddr),
+                    options_.name);
+    auto handler = std::make_shared<RoutingHandler>(routes_, options_.max_head_bytes);
+    handler->setMaxRequestSize(options_.max_request_bytes);
+    handler->setMaxResponseSize(options_.max_request_bytes + 64 * 1024);
+    const ConnectionTimeouts timeouts{options_.header_timeout, options_.body_timeout};
+    listener_->setHandler(handler);
+    listener_->setTransportFactory([handler, timeouts] { return std::make_shared<ServerTransport>(handler, timeouts); });
     try {
-        endpoint_->serveThreaded();
+        listener_->bind();
+        listener_->runThreaded();
     } catch (const std::exception& error) {
-        endpoint_.reset();
+        listener_.reset();
         throw std::runtime_error("cannot listen on " + options_.bind + ":" + std::to_string(options_.port) + ": " +
                                  error.what());
     }
 }
 
 void HttpServer::stop() {
-    if (endpoint_) {
-        endpoint_->shutdown();
-        endpoint_.reset();
+    if (listener_) {
+        listener_->shutdown();
+        listener_.reset();
     }
 }
 

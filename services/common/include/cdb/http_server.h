@@ -1,7 +1,8 @@
 #pragma once
 // The one place that knows Pistache's server API: turns its requests into HttpRequest, dispatches to
-// a RouteTable, and corrects the Pistache 0.0.5 defaults that do not fit a service behind a proxy
-// (see docs/PISTACHE.md).
+// a RouteTable, times requests out, lets services run their own sockets on its threads
+// (server_thread.h), and corrects the Pistache 0.0.5 defaults that do not fit a service behind a
+// proxy (see docs/PISTACHE.md).
 #include <chrono>
 #include <memory>
 #include <string>
@@ -10,8 +11,8 @@
 #include "cdb/metrics.h"
 #include "cdb/route_table.h"
 
-namespace Pistache::Http {
-class Endpoint;
+namespace Pistache::Tcp {
+class Listener;
 }
 
 namespace cdb {
@@ -48,7 +49,7 @@ public:
 private:
     HttpServerOptions options_;
     std::shared_ptr<RouteTable> routes_;
-    std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+    std::unique_ptr<Pistache::Tcp::Listener> listener_;
 };
 
 }  // namespace cdb
