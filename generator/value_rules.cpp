@@ -78,6 +78,7 @@ std::vector<ValueRule> make_rules() {
         port("config.*.port"),
         one_of("config.replication.mode", {"none", "async", "sync"}),
         one_of("config.log_level", {"trace", "debug", "info", "warn", "error", "critical", "off"}),
+        integer_range("config.lb.threads", 0, 64),  // 0: one per CPU
         // The services reject zero and negative sizes, counts and timeouts at start; fail here instead.
         integer_range("config.*.*", 1, INT_MAX),
     };

@@ -1,5 +1,7 @@
 // lb: the single entry point. Forwards the data API to ready slaves and coordinates the
 // Redis-leader election (docs/ELECTION.md, docs/PROTOCOL.md).
+#include <sched.h>
+
 #include <algorithm>
 #include <memory>
 
@@ -19,6 +21,14 @@ namespace {
 constexpr std::size_t report_queue_capacity = 4096;
 constexpr int max_forward_attempts = 3;
 
+// lb.threads, with 0 (the default) read as one per CPU this process may run on.
+int lb_threads(const cdb::DeploymentConfig& config) {
+    if (config.lb.threads > 0) return config.lb.threads;
+    cpu_set_t allowed;
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 1;
+    return std::clamp(CPU_COUNT(&allowed), 1, 64);
+}
+
 cdb::lb::UpstreamLimits upstream_limits(const cdb::DeploymentConfig& config) {
     cdb::lb::UpstreamLimits limits;
     limits.connect = std::chrono::milliseconds(config.http.upstream_connect_timeout_ms);
@@ -33,7 +43,7 @@ struct LbService {
         : addresses(config),
           metrics("lb"),
           reports(report_queue_capacity),
-          upstreams(upstream_limits(config), static_cast<std::size_t>(std::max(1, config.lb.threads / 2))),
+          upstreams(upstream_limits(config), static_cast<std::size_t>(lb_threads(config))),
           loop(config, addresses, board, reports, metrics),
           forwarder(upstreams, addresses, board, reports, metrics, max_forward_attempts),
           api(loop, metrics) {
@@ -43,7 +53,9 @@ struct LbService {
         cdb::RouteTable routes;
         forwarder.add_routes(routes);
         api.add_routes(routes);
-        const auto options = cdb::server_options(config, config.lb, config.lb.port, "lb-http");
+        cdb::ListenConfig listen = config.lb;
+        listen.threads = lb_threads(config);
+        const auto options = cdb::server_options(config, listen, config.lb.port, "lb-http");
         server = std::make_unique<cdb::HttpServer>(options, std::move(routes));
     }
 

@@ -2,8 +2,10 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +14,8 @@
 #include <queue>
 #include <stdexcept>
 #include <unordered_map>
+
+#include "cdb/server_thread.h"
 
 namespace cdb::lb {
 
@@ -44,6 +48,8 @@ struct UpstreamLoop::State {
     std::unordered_map<int, std::unique_ptr<Connection>> connections;  // by fd
     std::unordered_map<int, std::vector<int>> idle;                     // slave -> fds, newest last
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines;
+    bool timer_armed = false;
+    Clock::time_point timer_at;
     std::uint64_t next_generation = 1;
 };
 
@@ -56,16 +62,19 @@ std::string errno_text(int error) { return std::strerror(error); }
 UpstreamLoop::UpstreamLoop(UpstreamLimits limits) : limits_(limits), state_(std::make_unique<State>()) {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error("upstream loop: " + errno_text(errno));
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.fd = wake_fd_;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
-    thread_ = std::thread([this] { run(); });
+    timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (epoll_fd_ < 0 || wake_fd_ < 0 || timer_fd_ < 0) throw std::runtime_error("upstream loop: " + errno_text(errno));
+    for (int fd : {wake_fd_, timer_fd_}) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.fd = fd;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+    }
 }
 
 UpstreamLoop::~UpstreamLoop() {
-    stop();
+    for (const auto& [fd, connection] : state_->connections) ::close(fd);
+    ::close(timer_fd_);
     ::close(wake_fd_);
     ::close(epoll_fd_);
 }
@@ -85,10 +94,17 @@ void UpstreamLoop::submit(UpstreamCall call) {
         call.done(std::move(refused));
         return;
     }
+    if (driver_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+        lock.unlock();
+        Completions done;
+        start(std::move(call), done);
+        run_completions(done);
+        return;
+    }
     const bool was_empty = queued_.empty();
     queued_.push_back(std::move(call));
     lock.unlock();
-    // One wake-up per batch: the loop takes the whole queue when it wakes.
+    // One wake-up per batch: the driver takes the whole queue.
     if (was_empty) {
         const std::uint64_t one = 1;
         [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
@@ -101,37 +117,67 @@ void UpstreamLoop::stop() {
         if (stopping_) return;
         stopping_ = true;
     }
+    if (driver_.load() == std::thread::id{}) {
+        // Never driven: nothing runs it but this thread.
+        Completions done;
+        close_all(done);
+        stopped_ = true;
+        run_completions(done);
+        return;
+    }
     const std::uint64_t one = 1;
     [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
-    if (thread_.joinable()) thread_.join();
+    const auto give_up = Clock::now() + std::chrono::seconds(1);
+    while (!stopped_ && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (!stopped_) spdlog::warn("the upstream loop's thread did not stop its calls within 1 s");
 }
 
-void UpstreamLoop::run() {
-    std::vector<epoll_event> events(256);
+void UpstreamLoop::drive_from_this_thread() { driver_.store(std::this_thread::get_id()); }
+
+void UpstreamLoop::run_ready() {
+    epoll_event events[256];
     Completions done;
+    const int count = ::epoll_wait(epoll_fd_, events, 256, 0);
+    for (int i = 0; i < count; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == wake_fd_ || fd == timer_fd_) {
+            std::uint64_t ignored;
+            [[maybe_unused]] auto drained = ::read(fd, &ignored, sizeof ignored);
+            if (fd == timer_fd_) state_->timer_armed = false;
+            continue;
+        }
+        if (stopped_) continue;
+        auto found = state_->connections.find(fd);
+        if (found != state_->connections.end()) on_event(*found->second, events[i].events, done);
+    }
+    if (stopped_) return;
     std::vector<UpstreamCall> calls;
     bool stopping = false;
-    while (!stopping) {
-        const int count = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), wait_timeout_ms());
-        for (int i = 0; i < count; ++i) {
-            const epoll_event& event = events[static_cast<std::size_t>(i)];
-            if (event.data.fd == wake_fd_) {
-                std::uint64_t ignored;
-                [[maybe_unused]] auto drained = ::read(wake_fd_, &ignored, sizeof ignored);
-                continue;
-            }
-            auto found = state_->connections.find(event.data.fd);
-            if (found != state_->connections.end()) on_event(*found->second, event.events, done);
-        }
-        {
-            std::lock_guard<std::mutex> lock(queue_mutex_);
-            calls.swap(queued_);
-            stopping = stopping_;
-        }
-        for (auto& call : calls) start(std::move(call), done);
-        calls.clear();
-        expire_deadlines(done);
-        run_completions(done);
+    {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        calls.swap(queued_);
+        stopping = stopping_;
+    }
+    for (auto& call : calls) start(std::move(call), done);
+    expire_deadlines(done);
+    if (stopping) {
+        close_all(done);
+        stopped_ = true;
+    }
+    run_completions(done);
+}
+
+void UpstreamLoop::close_all(Completions& done) {
+    std::vector<UpstreamCall> calls;
+    {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        calls.swap(queued_);
+    }
+    for (auto& call : calls) {
+        UpstreamOutcome refused;
+        refused.failure = UpstreamFailure::overloaded;
+        refused.problem = "the load balancer is stopping";
+        done.emplace_back(std::move(call.done), std::move(refused));
     }
     std::vector<int> open;
     for (const auto& [fd, connection] : state_->connections) open.push_back(fd);
@@ -143,15 +189,23 @@ void UpstreamLoop::run() {
             fail(connection, UpstreamFailure::no_answer, "the load balancer is stopping", done);
         }
     }
-    run_completions(done);
+    state_->idle.clear();
 }
 
-int UpstreamLoop::wait_timeout_ms() const {
-    constexpr long long longest_sleep_ms = 1000;  // new calls wake the loop
-    if (state_->deadlines.empty()) return longest_sleep_ms;
-    const auto left = state_->deadlines.top().at - Clock::now();
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-    return static_cast<int>(std::clamp<long long>(ms, 0, longest_sleep_ms));
+// The timer is set for the earliest deadline but never less than 10 ms ahead: the deadlines of
+// answered calls stay in the queue until due, and under load one is due every few microseconds.
+void UpstreamLoop::add_deadline(Clock::time_point at, int fd, std::uint64_t generation) {
+    const bool earliest = state_->deadlines.empty() || at < state_->deadlines.top().at;
+    state_->deadlines.push({at, fd, generation});
+    if (!earliest || (state_->timer_armed && state_->timer_at <= at)) return;
+    const auto fire_at = std::max(at, Clock::now() + std::chrono::milliseconds(10));
+    const auto in = std::chrono::duration_cast<std::chrono::nanoseconds>(fire_at - Clock::now()).count();
+    itimerspec spec{};
+    spec.it_value.tv_sec = in / 1000000000;
+    spec.it_value.tv_nsec = std::max<long long>(in % 1000000000, 1);
+    ::timerfd_settime(timer_fd_, 0, &spec, nullptr);
+    state_->timer_armed = true;
+    state_->timer_at = fire_at;
 }
 
 void UpstreamLoop::expire_deadlines(Completions& done) {
@@ -176,6 +230,11 @@ void UpstreamLoop::expire_deadlines(Completions& done) {
                 break;
             case Connection::Phase::idle: break;
         }
+    }
+    if (!state_->timer_armed && !state_->deadlines.empty()) {
+        const Deadline next = state_->deadlines.top();
+        state_->deadlines.pop();
+        add_deadline(next.at, next.fd, next.generation);
     }
 }
 
@@ -226,7 +285,7 @@ void UpstreamLoop::start(UpstreamCall call, Completions& done) {
         }
         connection->phase = Connection::Phase::connecting;
         watch(*connection, EPOLLOUT);
-        state_->deadlines.push({started + limits_.connect, fd, connection->generation});
+        add_deadline(started + limits_.connect, fd, connection->generation);
         return;
     }
     connection->done = std::move(call.done);
@@ -249,7 +308,7 @@ void UpstreamLoop::begin_sending(Connection& connection, Completions& done) {
     connection.generation = state_->next_generation++;  // voids the connect deadline
     connection.written = 0;
     connection.reader.emplace(limits_.max_response_bytes, connection.request.rfind("HEAD ", 0) == 0);
-    state_->deadlines.push({connection.started + limits_.total, connection.fd, connection.generation});
+    add_deadline(connection.started + limits_.total, connection.fd, connection.generation);
     write_more(connection, done);
 }
 
@@ -348,13 +407,37 @@ void UpstreamLoop::close(Connection& connection) {
     state_->connections.erase(fd);
 }
 
-UpstreamClient::UpstreamClient(UpstreamLimits limits, std::size_t loops) {
-    for (std::size_t i = 0; i < std::max<std::size_t>(loops, 1); ++i) {
+UpstreamClient::UpstreamClient(UpstreamLimits limits, std::size_t server_threads) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(server_threads, 1); ++i) {
         loops_.push_back(std::make_unique<UpstreamLoop>(limits));
     }
 }
 
-void UpstreamClient::submit(UpstreamCall call) { loops_[next_++ % loops_.size()]->submit(std::move(call)); }
+UpstreamLoop* UpstreamClient::loop_of_this_thread() {
+    thread_local const UpstreamClient* owner = nullptr;
+    thread_local UpstreamLoop* loop = nullptr;
+    if (owner == this) return loop;
+    ServerThread* server_thread = current_server_thread();
+    const std::size_t index = server_thread ? claimed_++ : loops_.size();
+    if (index >= loops_.size()) return nullptr;
+    owner = this;
+    loop = loops_[index].get();
+    loop->drive_from_this_thread();
+    server_thread->watch(loop->descriptor(), [loop = loop] { loop->run_ready(); });
+    return loop;
+}
+
+void UpstreamClient::submit(UpstreamCall call) {
+    UpstreamLoop* loop = loop_of_this_thread();
+    if (loop == nullptr) {
+        UpstreamOutcome refused;
+        refused.failure = UpstreamFailure::overloaded;
+        refused.problem = "internal error: a request was forwarded from outside the server's threads";
+        call.done(std::move(refused));
+        return;
+    }
+    loop->submit(std::move(call));
+}
 
 void UpstreamClient::stop() {
     for (auto& loop : loops_) loop->stop();

@@ -1,10 +1,11 @@
 #pragma once
-// Forwards requests to slaves without a thread waiting on each one: one epoll loop drives many
-// keep-alive connections at once (the LB's server threads hand a request over and go back to their
-// clients). Pistache's own client crashes and mixes up responses under faults (docs/PISTACHE.md),
-// and a blocking client holds a server thread per request in flight, which measured 0.4x of a
-// direct slave. A connection carries one request at a time; one whose request failed is closed,
-// never reused, so a late answer can never be read as the answer to the next request.
+// Forwards requests to slaves without a thread waiting on each one: an epoll set drives many
+// keep-alive connections at once, on the LB's server thread that took the request (its descriptor
+// joins that thread's reactor, cdb/server_thread.h), so a request and its forwarding never change
+// threads. Pistache's own client crashes and mixes up responses under faults (docs/PISTACHE.md), and
+// a blocking client holds a server thread per request in flight, which measured 0.4x of a direct
+// slave. A connection carries one request at a time; one whose request failed is closed, never
+// reused, so a late answer can never be read as the answer to the next request.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -66,11 +67,21 @@ public:
     UpstreamLoop(const UpstreamLoop&) = delete;
     UpstreamLoop& operator=(const UpstreamLoop&) = delete;
 
-    // Thread-safe. The loop's thread starts the call; when the loop is stopped or too many calls
-    // wait, `done` runs at once, here. (Writing the request from the calling thread instead, under a
-    // lock shared with the loop, measured 40% more CPU per request: the threads then wait on each other.)
+    // Readable when the loop has work: the thread that drives it then calls run_ready.
+    int descriptor() const { return epoll_fd_; }
+    // The calling thread drives the loop from now on: it calls run_ready whenever the descriptor is
+    // readable, and its calls start at once.
+    void drive_from_this_thread();
+    // Does what is ready without waiting: answers, writes, new calls, timeouts. On the driver's
+    // thread only.
+    void run_ready();
+
+    // Thread-safe. On the driver's thread the call starts at once; from another thread it waits for
+    // the driver's next turn. `done` runs once, on the driver's thread, or here at once when the
+    // loop is stopped or too many calls wait.
     void submit(UpstreamCall call);
-    // Fails every call in flight or waiting (their `done` runs), closes every connection, joins.
+    // Fails every call in flight or waiting (their `done` runs on the driver's thread), closes every
+    // connection. Waits for the driver, up to a second; without one, does it here.
     void stop();
 
 private:
@@ -79,9 +90,8 @@ private:
     struct State;
     using Completions = std::vector<std::pair<std::function<void(UpstreamOutcome)>, UpstreamOutcome>>;
 
-    void run();
-    // Every function below runs on the loop's thread; the callbacks they conclude wait in `done`, so
-    // that none runs while the loop's state is half updated.
+    // Every function below runs on the driver's thread; the callbacks they conclude wait in `done`,
+    // so that none runs while the loop's state is half updated.
     void start(UpstreamCall call, Completions& done);
     void on_event(Connection& connection, std::uint32_t events, Completions& done);
     void begin_sending(Connection& connection, Completions& done);
@@ -91,33 +101,41 @@ private:
     void fail(Connection& connection, UpstreamFailure failure, std::string problem, Completions& done);
     void close(Connection& connection);
     void watch(Connection& connection, std::uint32_t events);
+    void add_deadline(std::chrono::steady_clock::time_point at, int fd, std::uint64_t generation);
     void expire_deadlines(Completions& done);
-    int wait_timeout_ms() const;
+    void close_all(Completions& done);
     Connection* take_idle(int slave, const SocketAddress& address);
     static void run_completions(Completions& done);
 
     const UpstreamLimits limits_;
     int epoll_fd_ = -1;
-    int wake_fd_ = -1;  // calls are waiting, or the loop must stop
+    int wake_fd_ = -1;   // calls from other threads are waiting, or the loop must stop
+    int timer_fd_ = -1;  // the earliest deadline is due
 
     std::mutex queue_mutex_;
     std::vector<UpstreamCall> queued_;
     bool stopping_ = false;
 
-    std::unique_ptr<State> state_;  // the loop thread's alone
-    std::thread thread_;
+    std::atomic<std::thread::id> driver_{};
+    std::atomic<bool> stopped_{false};
+
+    std::unique_ptr<State> state_;  // the driver's alone
 };
 
-// Several loops, so forwarding uses more than one core; calls are spread round-robin.
+// One loop per LB server thread, each driven by the thread that claims it with its first call: a
+// request and its forwarding stay on one thread.
 class UpstreamClient {
 public:
-    UpstreamClient(UpstreamLimits limits, std::size_t loops);
+    UpstreamClient(UpstreamLimits limits, std::size_t server_threads);
+    // On an LB server thread (cdb::current_server_thread); elsewhere the call is refused.
     void submit(UpstreamCall call);
     void stop();
 
 private:
+    UpstreamLoop* loop_of_this_thread();
+
     std::vector<std::unique_ptr<UpstreamLoop>> loops_;
-    std::atomic<std::size_t> next_{0};
+    std::atomic<std::size_t> claimed_{0};
 };
 
 }  // namespace cdb::lb

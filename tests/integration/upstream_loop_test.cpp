@@ -105,6 +105,35 @@ void send_all(int fd, const std::string& bytes) { ::send(fd, bytes.data(), bytes
 
 const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
 
+// Drives a loop from a thread of its own, as an LB server thread does from its reactor.
+class DrivenLoop {
+public:
+    explicit DrivenLoop(UpstreamLimits limits) : loop_(limits) {
+        std::promise<void> driving;
+        auto started = driving.get_future();
+        thread_ = std::thread([this, &driving] {
+            loop_.drive_from_this_thread();
+            driving.set_value();
+            while (!stopping_) {
+                pollfd readable{loop_.descriptor(), POLLIN, 0};
+                if (::poll(&readable, 1, 20) > 0) loop_.run_ready();
+            }
+        });
+        started.wait();
+    }
+    ~DrivenLoop() {
+        loop_.stop();
+        stopping_ = true;
+        thread_.join();
+    }
+    UpstreamLoop& loop() { return loop_; }
+
+private:
+    UpstreamLoop loop_;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
 UpstreamLimits short_limits() {
     UpstreamLimits limits;
     limits.connect = 200ms;
@@ -131,7 +160,8 @@ TEST(UpstreamLoop, ReusesOneConnectionForCallsInSequence) {
         send_all(fd, ok);
         return true;
     });
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     for (int i = 0; i < 5; ++i) {
         const UpstreamOutcome outcome = call(loop, slave.port());
         ASSERT_TRUE(outcome.response) << outcome.problem;
@@ -149,7 +179,8 @@ TEST(UpstreamLoop, ReadsAnAnswerThatArrivesInPieces) {
         }
         return true;
     });
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, slave.port());
     ASSERT_TRUE(outcome.response) << outcome.problem;
     EXPECT_EQ(outcome.response->body, "{}");
@@ -163,7 +194,8 @@ TEST(UpstreamLoop, SendsABodyWhole) {
         send_all(fd, ok);
         return true;
     });
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     const std::string request =
         "POST /set HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     const UpstreamOutcome outcome = call(loop, slave.port(), request);
@@ -176,14 +208,16 @@ TEST(UpstreamLoop, AClosedConnectionIsNotReusedAndItsSlaveIsReachedAgain) {
         send_all(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
         return false;
     });
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(call(loop, slave.port()).response);
     EXPECT_EQ(slave.connections(), 3);
 }
 
 TEST(UpstreamLoop, ARefusedConnectionNeverArrived) {
     const int nobody = free_port_block(1);
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, nobody);
     EXPECT_EQ(outcome.failure, UpstreamFailure::no_connection);
     EXPECT_TRUE(outcome.never_arrived());
@@ -193,7 +227,8 @@ TEST(UpstreamLoop, AConnectionThatNeverCompletesTimesOutAtTheConnectLimit) {
     const int port = free_port_block(1);
     UnansweredPort unanswered(port);
     ASSERT_TRUE(unanswered.bound());
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, port);
     EXPECT_EQ(outcome.failure, UpstreamFailure::connect_timeout);
     EXPECT_TRUE(outcome.never_arrived());
@@ -203,7 +238,8 @@ TEST(UpstreamLoop, AConnectionThatNeverCompletesTimesOutAtTheConnectLimit) {
 
 TEST(UpstreamLoop, ASilentSlaveCostsTheTotalLimitAndMayHaveActed) {
     ScriptedSlave slave([](int, const std::string&) { return true; });  // reads, never answers
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, slave.port());
     EXPECT_EQ(outcome.failure, UpstreamFailure::no_answer);
     EXPECT_FALSE(outcome.never_arrived());
@@ -216,7 +252,8 @@ TEST(UpstreamLoop, ASlaveClosingMidAnswerGivesNoAnswer) {
         send_all(fd, ok.substr(0, 20));
         return false;
     });
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, slave.port());
     EXPECT_EQ(outcome.failure, UpstreamFailure::no_answer);
     EXPECT_EQ(outcome.problem, "connection closed in the middle of the response");
@@ -227,13 +264,15 @@ TEST(UpstreamLoop, AGarbledAnswerIsABadAnswer) {
         send_all(fd, "SSH-2.0-OpenSSH\r\n\r\n");
         return true;
     });
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     EXPECT_EQ(call(loop, slave.port()).failure, UpstreamFailure::bad_answer);
 }
 
 TEST(UpstreamLoop, StoppingAnswersCallsInFlightAndRefusesNewOnes) {
     ScriptedSlave slave([](int, const std::string&) { return true; });
-    UpstreamLoop loop(short_limits());
+    DrivenLoop driven(short_limits());
+    UpstreamLoop& loop = driven.loop();
     std::promise<UpstreamOutcome> in_flight;
     UpstreamCall pending;
     pending.address = loopback_address(slave.port());

@@ -131,7 +131,7 @@ std::vector<Field> fields(const std::string& hostname) {
         integer("slave.threads", 1, 64, [](C& c) -> int& { return c.slave.threads; }),
         text("lb.bind", [](C& c) -> std::string& { return c.lb.bind; }),
         integer("lb.port", 1, max_port, [](C& c) -> int& { return c.lb.port; }),
-        integer("lb.threads", 1, 64, [](C& c) -> int& { return c.lb.threads; }),
+        integer("lb.threads", 0, 64, [](C& c) -> int& { return c.lb.threads; }),
         integer("http.header_timeout_ms", 1, max_timeout_ms, [](C& c) -> int& { return c.http.header_timeout_ms; }),
         integer("http.body_timeout_ms", 1, max_timeout_ms, [](C& c) -> int& { return c.http.body_timeout_ms; }),
         integer("http.upstream_connect_timeout_ms", 1, max_timeout_ms,

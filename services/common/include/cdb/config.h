@@ -65,9 +65,9 @@ struct ElectionConfig {
 struct DeploymentConfig {
     ClusterConfig cluster;
     ListenConfig slave;
-    // LB threads never wait on slaves (upstream loops do, one per two threads). On 2 cores one
-    // thread and its loop served as many GETs as two threads, with a lower p99 (docs/BENCHMARKS.md).
-    ListenConfig lb{"0.0.0.0", 8080, 1};
+    // LB threads never wait on slaves: each forwards its own requests and reads their answers in one
+    // event loop, like an nginx worker. 0: one per CPU this process may run on (docs/BENCHMARKS.md).
+    ListenConfig lb{"0.0.0.0", 8080, 0};
     HttpConfig http;
     RedisConfig redis;
     LimitsConfig limits;
