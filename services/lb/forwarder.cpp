@@ -1,6 +1,8 @@
 #include "forwarder.h"
 
 #include <chrono>
+#include <map>
+#include <utility>
 
 #include "cdb/json_builder.h"
 #include "forward_rules.h"
@@ -44,8 +46,11 @@ void Forwarder::add_routes(RouteTable& routes) {
 }
 
 void Forwarder::answer(Exchange& exchange, const HttpResponse& response) {
-    metrics_.add("requests_total",
-                 label("route", exchange.route) + "," + label("status", std::to_string(response.status)));
+    // The labels of a (route, status) pair, built once per thread: every request counts one.
+    thread_local std::map<std::pair<const char*, int>, std::string> labels;
+    auto [found, added] = labels.try_emplace({exchange.route, response.status});
+    if (added) found->second = label("route", exchange.route) + "," + label("status", std::to_string(response.status));
+    metrics_.add("requests_total", found->second);
     exchange.reply(response);
 }
 
@@ -62,14 +67,17 @@ void Forwarder::forward(const HttpRequest& request, const char* route, Reply rep
     }
     // HttpServer refused control bytes in the target (a CR or LF would break out of the request line
     // written here); Pistache's header parsing leaves none in a value.
-    exchange->request_line = request.method + " " + request.path +
-                             (request.raw_query.empty() ? "" : "?" + request.raw_query) + " HTTP/1.1\r\n";
+    std::string& line = exchange->request_line;
+    line.append(request.method).append(" ").append(request.path);
+    if (!request.raw_query.empty()) line.append("?").append(request.raw_query);
+    line.append(" HTTP/1.1\r\n");
     std::string& headers = exchange->common_headers;
-    headers = "X-Leader-Term: " + std::to_string(view.state.term) + "\r\nX-Leader: " + std::to_string(view.state.leader) +
-              "\r\n";
-    if (auto content_type = request.header("content-type")) headers += "Content-Type: " + *content_type + "\r\n";
-    headers += "Content-Length: " + std::to_string(request.body.size()) + "\r\n\r\n";
-    headers += request.body;
+    headers.reserve(96 + request.body.size());
+    headers.append("X-Leader-Term: ").append(std::to_string(view.state.term));
+    headers.append("\r\nX-Leader: ").append(std::to_string(view.state.leader)).append("\r\n");
+    if (auto content_type = request.header("content-type")) headers.append("Content-Type: ").append(*content_type).append("\r\n");
+    headers.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n\r\n");
+    headers.append(request.body);
     exchange->idempotent = request.method == "GET";
     exchange->first = next_++;
     exchange->attempts = std::min<std::size_t>(view.ready.size(), static_cast<std::size_t>(max_attempts_));
@@ -83,8 +91,10 @@ void Forwarder::attempt(std::shared_ptr<Exchange> exchange) {
     UpstreamCall call;
     call.slave = slave;
     if (auto found = view.addresses.find(slave); found != view.addresses.end()) call.address = found->second;
-    call.request = exchange->request_line + "Host: " + addresses_.slave(slave).to_string() + "\r\n" +
-                   exchange->common_headers;
+    const Endpoint target = addresses_.slave(slave);
+    call.request.reserve(exchange->request_line.size() + target.host.size() + exchange->common_headers.size() + 16);
+    call.request.append(exchange->request_line).append("Host: ").append(target.host).append(":");
+    call.request.append(std::to_string(target.port)).append("\r\n").append(exchange->common_headers);
     call.done = [this, exchange, slave](UpstreamOutcome outcome) mutable {
         if (!conclude(*exchange, std::move(outcome), slave)) attempt(std::move(exchange));
     };

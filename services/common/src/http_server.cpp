@@ -474,7 +474,7 @@ private:
     // room in the buffer has drained the socket, and the next bytes raise a new edge-triggered
     // event (nginx reads the same way).
     void read_client(std::shared_ptr<Tcp::Peer> peer) {
-        thread_local char buffer[64 * 1024];
+        thread_local char buffer[16 * 1024];
         for (;;) {
             const ssize_t received = ::recv(peer->fd(), buffer, sizeof buffer, 0);
             if (received > 0) {
@@ -585,7 +585,10 @@ HttpServer::~HttpServer() { stop(); }
 void HttpServer::start() {
     const Address address(options_.bind, Port(static_cast<uint16_t>(options_.port)));
     listener_ = std::make_unique<Tcp::Listener>(address);
-    listener_->init(static_cast<std::size_t>(options_.threads), Flags<Tcp::Options>(Tcp::Options::ReuseAddr),
+    // NoDelay: an answer's last segment must not wait for the client's acknowledgement of the one
+    // before (Nagle), which a client that waits for the whole answer sends only after a delay.
+    listener_->init(static_cast<std::size_t>(options_.threads),
+                    Flags<Tcp::Options>(Tcp::Options::ReuseAddr) | Tcp::Options::NoDelay,
                     options_.name);
     auto handler = std::make_shared<RoutingHandler>(routes_, options_.max_head_bytes);
     handler->setMaxRequestSize(options_.max_request_bytes);
