@@ -57,7 +57,7 @@ struct UpstreamCall {
     int slave = 0;
     std::optional<SocketAddress> address;  // none when the slave's name did not resolve
     std::string request;                   // the whole HTTP/1.1 request
-    std::function<void(UpstreamOutcome)> done;  // runs once, on the loop's thread: keep it short
+    std::function<void(UpstreamOutcome)> done;  // runs once, on the loop's driver thread: keep it short
 };
 
 class UpstreamLoop {

@@ -287,5 +287,19 @@ TEST(UpstreamLoop, StoppingAnswersCallsInFlightAndRefusesNewOnes) {
     EXPECT_EQ(call(loop, slave.port()).failure, UpstreamFailure::overloaded);
 }
 
+TEST(UpstreamClient, RefusesACallFromOutsideTheServerThreadsInsteadOfLeavingItWithoutADriver) {
+    lb::UpstreamClient client(short_limits(), 1);
+    std::optional<UpstreamOutcome> refused;
+    UpstreamCall call;
+    call.address = loopback_address(free_port_block(1));
+    call.request = "GET /get/a HTTP/1.1\r\nHost: t\r\n\r\n";
+    call.done = [&](UpstreamOutcome outcome) { refused = std::move(outcome); };
+    client.submit(std::move(call));
+    ASSERT_TRUE(refused);  // at once, on this thread
+    EXPECT_EQ(refused->failure, UpstreamFailure::overloaded);
+    EXPECT_EQ(refused->problem, "internal error: a request was forwarded from outside the server's threads");
+    client.stop();
+}
+
 }  // namespace
 }  // namespace cdb::test

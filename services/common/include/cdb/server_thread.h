@@ -1,8 +1,7 @@
 #pragma once
 // Lets a service drive its own non-blocking sockets from the HTTP server's threads, so that a
 // request and the I/O it causes stay on one thread, as in an nginx worker: no hand-over to another
-// thread, no wake-up of one (which cost the LB ~11% of its CPU per GET on 2 cores,
-// docs/BENCHMARKS.md).
+// thread, no wake-up of one (about a tenth of the LB's CPU per GET on 2 cores, docs/BENCHMARKS.md).
 #include <functional>
 
 namespace cdb {
