@@ -129,7 +129,7 @@ void UpstreamLoop::stop() {
     [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
     const auto give_up = Clock::now() + std::chrono::seconds(1);
     while (!stopped_ && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (!stopped_) spdlog::warn("the upstream loop's thread did not stop its calls within 1 s");
+    if (!stopped_) spdlog::warn("the server thread driving an upstream loop did not stop its calls within 1 s");
 }
 
 void UpstreamLoop::drive_from_this_thread() { driver_.store(std::this_thread::get_id()); }

@@ -10,10 +10,11 @@ namespace cdb {
 
 // `tail` is what follows a prefix route's prefix (the still-encoded key of /get/{key}); empty for exact routes.
 using RouteHandler = std::function<HttpResponse(const HttpRequest& request, std::string_view tail)>;
-// Sends the response. Called exactly once, from any thread, possibly after the handler returned.
+// Sends the response. Called exactly once, possibly after the handler returned; best on the server
+// thread that took the request (from any other thread it is carried there first).
 using Reply = std::function<void(HttpResponse response)>;
-// A handler that answers later, from another thread (the LB answers when a slave has answered), so a
-// server thread never waits on the network.
+// A handler that answers later, so a server thread never waits on the network: the LB answers when a
+// slave has, from a descriptor it watches on the same thread (cdb/server_thread.h).
 using AsyncRouteHandler = std::function<void(const HttpRequest& request, Reply reply)>;
 
 // Maps (method, path) to handlers; answers 404 for unknown paths and 405 with `Allow` for known paths
