@@ -57,6 +57,16 @@ namespace {
 
 std::string errno_text(int error) { return std::strerror(error); }
 
+// Refused by this LB before anything was sent.
+UpstreamOutcome refusal(std::string problem) {
+    UpstreamOutcome refused;
+    refused.failure = UpstreamFailure::overloaded;
+    refused.problem = std::move(problem);
+    return refused;
+}
+
+constexpr const char* stopping_problem = "the load balancer is stopping";
+
 }  // namespace
 
 UpstreamLoop::UpstreamLoop(UpstreamLimits limits) : limits_(limits), state_(std::make_unique<State>()) {
@@ -85,21 +95,18 @@ void UpstreamLoop::run_completions(Completions& done) {
 }
 
 void UpstreamLoop::submit(UpstreamCall call) {
-    std::unique_lock<std::mutex> lock(queue_mutex_);
-    if (stopping_ || queued_.size() >= limits_.max_queued) {
-        UpstreamOutcome refused;
-        refused.failure = UpstreamFailure::overloaded;
-        refused.problem = stopping_ ? "the load balancer is stopping" : "too many requests waiting for a slave";
-        lock.unlock();
-        call.done(std::move(refused));
-        return;
-    }
+    if (stopping_) return call.done(refusal(stopping_problem));
     if (driver_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
-        lock.unlock();
         Completions done;
         start(std::move(call), done);
         run_completions(done);
         return;
+    }
+    std::unique_lock<std::mutex> lock(queue_mutex_);
+    // Checked again under the lock: the driver takes the queue a last time once it has seen the stop.
+    if (stopping_ || queued_.size() >= limits_.max_queued) {
+        lock.unlock();
+        return call.done(refusal(stopping_ ? stopping_problem : "too many requests waiting for a slave"));
     }
     const bool was_empty = queued_.empty();
     queued_.push_back(std::move(call));
@@ -112,11 +119,7 @@ void UpstreamLoop::submit(UpstreamCall call) {
 }
 
 void UpstreamLoop::stop() {
-    {
-        std::lock_guard<std::mutex> lock(queue_mutex_);
-        if (stopping_) return;
-        stopping_ = true;
-    }
+    if (stopping_.exchange(true)) return;
     if (driver_.load() == std::thread::id{}) {
         // Never driven: nothing runs it but this thread.
         Completions done;
@@ -138,12 +141,14 @@ void UpstreamLoop::run_ready() {
     epoll_event events[256];
     Completions done;
     const int count = ::epoll_wait(epoll_fd_, events, 256, 0);
+    bool woken = false;  // calls from other threads wait, or the loop must stop
     for (int i = 0; i < count; ++i) {
         const int fd = events[i].data.fd;
         if (fd == wake_fd_ || fd == timer_fd_) {
             std::uint64_t ignored;
             [[maybe_unused]] auto drained = ::read(fd, &ignored, sizeof ignored);
             if (fd == timer_fd_) state_->timer_armed = false;
+            woken = woken || fd == wake_fd_;
             continue;
         }
         if (stopped_) continue;
@@ -151,16 +156,16 @@ void UpstreamLoop::run_ready() {
         if (found != state_->connections.end()) on_event(*found->second, events[i].events, done);
     }
     if (stopped_) return;
-    std::vector<UpstreamCall> calls;
-    bool stopping = false;
-    {
-        std::lock_guard<std::mutex> lock(queue_mutex_);
-        calls.swap(queued_);
-        stopping = stopping_;
+    if (woken) {
+        std::vector<UpstreamCall> calls;
+        {
+            std::lock_guard<std::mutex> lock(queue_mutex_);
+            calls.swap(queued_);
+        }
+        for (auto& call : calls) start(std::move(call), done);
     }
-    for (auto& call : calls) start(std::move(call), done);
     expire_deadlines(done);
-    if (stopping) {
+    if (woken && stopping_) {
         close_all(done);
         stopped_ = true;
     }
@@ -174,10 +179,7 @@ void UpstreamLoop::close_all(Completions& done) {
         calls.swap(queued_);
     }
     for (auto& call : calls) {
-        UpstreamOutcome refused;
-        refused.failure = UpstreamFailure::overloaded;
-        refused.problem = "the load balancer is stopping";
-        done.emplace_back(std::move(call.done), std::move(refused));
+        done.emplace_back(std::move(call.done), refusal(stopping_problem));
     }
     std::vector<int> open;
     for (const auto& [fd, connection] : state_->connections) open.push_back(fd);
@@ -186,7 +188,7 @@ void UpstreamLoop::close_all(Completions& done) {
         if (connection.phase == Connection::Phase::idle) {
             close(connection);
         } else {
-            fail(connection, UpstreamFailure::no_answer, "the load balancer is stopping", done);
+            fail(connection, UpstreamFailure::no_answer, stopping_problem, done);
         }
     }
     state_->idle.clear();
@@ -430,11 +432,7 @@ UpstreamLoop* UpstreamClient::loop_of_this_thread() {
 void UpstreamClient::submit(UpstreamCall call) {
     UpstreamLoop* loop = loop_of_this_thread();
     if (loop == nullptr) {
-        UpstreamOutcome refused;
-        refused.failure = UpstreamFailure::overloaded;
-        refused.problem = "internal error: a request was forwarded from outside the server's threads";
-        call.done(std::move(refused));
-        return;
+        return call.done(refusal("internal error: a request was forwarded from outside the server's threads"));
     }
     loop->submit(std::move(call));
 }

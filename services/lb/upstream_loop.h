@@ -113,8 +113,8 @@ private:
     int timer_fd_ = -1;  // the earliest deadline is due
 
     std::mutex queue_mutex_;
-    std::vector<UpstreamCall> queued_;
-    bool stopping_ = false;
+    std::vector<UpstreamCall> queued_;  // calls from other threads
+    std::atomic<bool> stopping_{false};
 
     std::atomic<std::thread::id> driver_{};
     std::atomic<bool> stopped_{false};
