@@ -112,8 +112,8 @@ TEST_F(LbTest, NoClientRequestFailsWhenAFollowerClusterDies) {
     EXPECT_TRUE(system_->client().Get("/lb/healthz"));
 }
 
-// Answers travel back from the upstream loop's thread: each must reach the client that asked, on
-// kept-alive connections and on connections that close after one answer alike.
+// Answers are written after the handler returned, once a slave has answered: each must reach the
+// client that asked, on kept-alive connections and on connections that close after one answer alike.
 TEST_F(LbTest, EveryClientGetsTheAnswerToItsOwnRequest) {
     ASSERT_NO_FATAL_FAILURE(start(3));
     std::atomic<int> wrong{0};
@@ -137,9 +137,9 @@ TEST_F(LbTest, EveryClientGetsTheAnswerToItsOwnRequest) {
 }
 
 TEST_F(LbTest, ARequestSentInPiecesRightAfterAnAnswerIsReadWhole) {
-    // The LB writes an answer from the thread that got it, then lets the connection's thread parse
-    // what arrived meanwhile. A request's first piece may wait for that while its next piece is
-    // read: make chaos saw two such writes refused as malformed (400) until the pieces kept their order.
+    // Input that arrives while an answer is pending waits, and is parsed once the answer is out. A
+    // request's first piece may wait for that while its next piece is read: make chaos saw two such
+    // writes refused as malformed (400) until the pieces kept their order.
     ASSERT_NO_FATAL_FAILURE(start(3));
     std::atomic<int> wrong{0};
     std::vector<std::thread> clients;

@@ -16,10 +16,7 @@ constexpr int command_timeout_ms = 300;
 // A plain TCP connection to 127.0.0.1:port with a 50 ms receive tick; -1 when refused.
 int connect_to(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in address = loopback_sockaddr(port);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
         ::close(fd);
         return -1;

@@ -23,10 +23,7 @@ using lb::UpstreamLoop;
 using lb::UpstreamOutcome;
 
 lb::SocketAddress loopback_address(int port) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in address = loopback_sockaddr(port);
     return lb::SocketAddress(reinterpret_cast<const sockaddr&>(address), sizeof address);
 }
 
@@ -42,10 +39,7 @@ public:
         listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
         const int yes = 1;
         ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<uint16_t>(port_));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sockaddr_in address = loopback_sockaddr(port_);
         if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 16) != 0) {
             throw std::runtime_error("cannot listen on " + std::to_string(port_));
         }

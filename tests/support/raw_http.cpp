@@ -11,6 +11,8 @@
 #include <cctype>
 #include <fstream>
 
+#include "test_processes.h"
+
 namespace cdb::test {
 namespace {
 
@@ -39,10 +41,7 @@ std::vector<int> complete_statuses(const std::string& text) {
 RawConnection::RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
     const int on = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in address = loopback_sockaddr(port);
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Real processes for integration tests: redis-server and the project's binaries on free loopback
 // ports. Every process is killed when its object goes away, so a failing test leaves nothing behind.
+#include <netinet/in.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -21,6 +22,9 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 
 // The first port of `count` consecutive free loopback ports.
 int free_port_block(int count);
+
+// 127.0.0.1:port, for bind and connect.
+sockaddr_in loopback_sockaddr(int port);
 
 class ChildProcess {
 public:

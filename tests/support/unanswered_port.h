@@ -6,6 +6,8 @@
 
 #include <vector>
 
+#include "test_processes.h"
+
 namespace cdb::test {
 
 // A listener that never accepts, its backlog full: the kernel drops further SYNs, so connecting to it
@@ -16,7 +18,7 @@ public:
         listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
         const int yes = 1;
         ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-        sockaddr_in address = loopback(port);
+        sockaddr_in address = loopback_sockaddr(port);
         bound_ = ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
                  ::listen(listener_, 0) == 0;
         for (int i = 0; i < 4; ++i) {  // fill the accept queue; later connects hang
@@ -32,13 +34,6 @@ public:
     bool bound() const { return bound_; }
 
 private:
-    static sockaddr_in loopback(int port) {
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<uint16_t>(port));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return address;
-    }
     int listener_ = -1;
     bool bound_ = false;
     std::vector<int> fillers_;
