@@ -5,11 +5,11 @@
 #include <algorithm>
 
 #include "cdb/json_builder.h"
+#include "cdb/protocol.h"
 
 namespace cdb::lb {
 namespace {
 
-constexpr int max_clusters = 256;
 constexpr std::size_t worker_threads = 8;
 constexpr coordination::Millis membership_refresh_ms = 1000;
 // How many names past the known clusters are tried, to notice clusters added by kubectl scale.
@@ -35,14 +35,15 @@ const char* role_name(const coordination::RedisInfo& redis) {
 }  // namespace
 
 CoordinatorLoop::CoordinatorLoop(const DeploymentConfig& config, const ClusterAddresses& addresses,
-                                 RoutingBoard& board, ReportQueue& reports, Metrics& metrics)
+                                 RoutingBoard& board, ReportQueue& reports, Metrics& metrics, const ControlKey& key)
     : config_(config),
       addresses_(addresses),
       board_(board),
       reports_(reports),
       metrics_(metrics),
+      key_(key),
       coordinator_(coordination_config(config)),
-      prober_(config, addresses),
+      prober_(config, addresses, key, metrics),
       resolver_(std::chrono::milliseconds(std::max(config.election.probe_interval_ms, 200))),
       workers_(worker_threads),
       epoch_(std::chrono::steady_clock::now()),
@@ -118,7 +119,7 @@ void CoordinatorLoop::refresh_membership(Millis now) {
     std::vector<int> present;
     if (names_vary) {
         const int known = coordinator_.status().clusters.empty() ? 0 : coordinator_.status().clusters.rbegin()->first + 1;
-        const int scan = std::min(max_clusters, std::max(desired, known) + discovery_lookahead);
+        const int scan = std::min(protocol::max_clusters, std::max(desired, known) + discovery_lookahead);
         std::vector<std::string> hosts;
         for (int index = 0; index < scan; ++index) hosts.push_back(addresses_.host(index));
         const auto resolved = resolver_.resolve_all(hosts);
@@ -140,7 +141,7 @@ void CoordinatorLoop::refresh_membership(Millis now) {
         }
     } else {
         const auto shared_host = resolver_.resolve_all({addresses_.host(0)}).front().address;
-        for (int index = 0; index < max_clusters; ++index) {
+        for (int index = 0; index < protocol::max_clusters; ++index) {
             const bool wanted = index < desired || draining_.count(index);
             if (!wanted || drained_.count(index)) continue;
             present.push_back(index);
@@ -218,7 +219,9 @@ void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
 
 void CoordinatorLoop::publish(Millis now) {
     const coordination::Status status = coordinator_.status();
-    board_.publish(RoutingView{status.state, coordinator_.ready_clusters(), slave_addresses_});
+    const std::string proof =
+        status.state.term > 0 ? protocol::leader_grant_proof(key_, status.state.term, status.state.leader) : "";
+    board_.publish(RoutingView{status.state, proof, coordinator_.ready_clusters(), slave_addresses_});
 
     std::map<std::string, std::uint64_t> up;
     std::vector<std::string> clusters;

@@ -12,6 +12,7 @@
 
 #include "cdb/cluster_addresses.h"
 #include "cdb/config.h"
+#include "cdb/control_key.h"
 #include "cdb/coordination/coordinator.h"
 #include "cdb/metrics.h"
 #include "cluster_prober.h"
@@ -25,7 +26,7 @@ namespace cdb::lb {
 class CoordinatorLoop {
 public:
     CoordinatorLoop(const DeploymentConfig& config, const ClusterAddresses& addresses, RoutingBoard& board,
-                    ReportQueue& reports, Metrics& metrics);
+                    ReportQueue& reports, Metrics& metrics, const ControlKey& key);
     ~CoordinatorLoop();
 
     void start();
@@ -33,7 +34,7 @@ public:
 
     // The JSON behind /lb/status, as of the last round.
     std::string status_json() const;
-    // Rescale: clusters at or above `size` first lose the leadership, then leave (docs/SCALING.md).
+    // Rescale: clusters at or above `size` first lose the leadership, then leave (docs/DEPLOY.md#scaling).
     void request_size(int size);
 
 private:
@@ -51,6 +52,7 @@ private:
     RoutingBoard& board_;
     ReportQueue& reports_;
     Metrics& metrics_;
+    const ControlKey& key_;
     coordination::Coordinator coordinator_;
     ClusterProber prober_;
     NameResolver resolver_;
