@@ -70,7 +70,7 @@ wait_drained() {
 # print_ready HINT: the URL and three requests to try, then a line of the caller's commands.
 print_ready() {
   cat <<EOT
-Ready: $LB_URL
+Ready: $LB_URL    (live topology: $LB_URL/lb/ui)
   curl -s -X POST $LB_URL/set -H 'Content-Type: application/json' -d '{"key":"hello","value":"world"}'
   curl -s $LB_URL/get/hello
   curl -s '$LB_URL/list-keys?pattern=*'

@@ -14,6 +14,8 @@ constexpr std::size_t worker_threads = 8;
 constexpr coordination::Millis membership_refresh_ms = 1000;
 // How many names past the known clusters are tried, to notice clusters added by kubectl scale.
 constexpr int discovery_lookahead = 4;
+// Elections /lb/status lists (the topology page shows them).
+constexpr std::size_t recent_elections_kept = 10;
 
 coordination::Config coordination_config(const DeploymentConfig& config) {
     coordination::Config converted;
@@ -187,6 +189,8 @@ void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
             metrics_.add("elections_total", label("reason", coordination::to_string(record.reason)));
             spdlog::warn("elected cluster {} as Redis-leader at term {} ({}, {} ms)", record.state.leader,
                          record.state.term, coordination::to_string(record.reason), record.ended_at - record.started_at);
+            recent_elections_.push_back(record);
+            if (recent_elections_.size() > recent_elections_kept) recent_elections_.pop_front();
         }
         for (const auto& order : decisions.redis) prober_.replica_of(order.index, order.master);
         for (int index : decisions.admit) spdlog::info("cluster {} receives requests", index);
@@ -259,18 +263,23 @@ void CoordinatorLoop::publish(Millis now) {
         .field("ready", coordinator_.ready_clusters())
         .field("draining", std::vector<int>(draining_.begin(), draining_.end()))
         .field("drained", std::vector<int>(drained_.begin(), drained_.end()));
+    const auto election_json = [now](const coordination::ElectionRecord& record) {
+        return JsonBuilder()
+            .field("term", record.state.term)
+            .field("leader", record.state.leader)
+            .field("reason", coordination::to_string(record.reason))
+            .field("duration_ms", record.ended_at - record.started_at)
+            .field("ago_ms", now - record.ended_at)
+            .str();
+    };
     if (status.last_election) {
-        const auto& record = *status.last_election;
-        body.raw_field("last_election", JsonBuilder()
-                                            .field("term", record.state.term)
-                                            .field("leader", record.state.leader)
-                                            .field("reason", coordination::to_string(record.reason))
-                                            .field("duration_ms", record.ended_at - record.started_at)
-                                            .field("ago_ms", now - record.ended_at)
-                                            .str());
+        body.raw_field("last_election", election_json(*status.last_election));
     } else {
         body.null_field("last_election");
     }
+    std::vector<std::string> recent;
+    for (const auto& record : recent_elections_) recent.push_back(election_json(record));
+    body.raw_array("recent_elections", recent);
     if (status.pending) {
         body.raw_field("pending_election", JsonBuilder()
                                                .field("reason", coordination::to_string(status.pending->reason))

@@ -4,6 +4,7 @@
 // publishes what forwarding threads and /lb/status read. The only thread that touches the coordinator.
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -64,6 +65,7 @@ private:
     std::set<int> draining_;
     std::set<int> drained_;
     std::map<int, SocketAddress> slave_addresses_;  // resolved at each membership refresh
+    std::deque<coordination::ElectionRecord> recent_elections_;  // the newest last, for /lb/status
     Millis membership_refreshed_at_ = -1;
 
     mutable std::mutex status_mutex_;

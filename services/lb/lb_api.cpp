@@ -7,6 +7,7 @@
 #include "cdb/json_builder.h"
 #include "cdb/json_input.h"
 #include "cdb/protocol.h"
+#include "ui_assets.h"
 
 namespace cdb::lb {
 
@@ -29,6 +30,19 @@ void LbApi::add_routes(RouteTable& routes) {
             if (auto refusal = refuse_unauthorized(request)) return std::move(*refusal);
             return resize(request);
         });
+    // The topology page reads only what /lb/status and /lb/metrics show, so it has their access policy.
+    for (const UiAsset& asset : ui_assets()) {
+        routes.exact("GET", asset.path, [&asset](const HttpRequest&, std::string_view) {
+            HttpResponse response = json_response(200, std::string(asset.body));
+            response.content_type = std::string(asset.content_type) + "; charset=utf-8";
+            // Its own files and its own LB only: no inline script, no frame around it, no sniffing.
+            response.with_header("Content-Security-Policy",
+                                 "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+                .with_header("X-Content-Type-Options", "nosniff")
+                .with_header("Cache-Control", "no-cache");
+            return response;
+        });
+    }
 }
 
 std::optional<HttpResponse> LbApi::refuse_unauthorized(const HttpRequest& request) {

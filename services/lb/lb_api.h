@@ -1,6 +1,7 @@
 #pragma once
-// The LB's own routes: /lb/healthz, /lb/status, /lb/metrics and PUT /lb/size (rescale). What changes
-// state needs the admin token; what only reads is open to whoever reaches the LB (docs/SECURITY.md).
+// The LB's own routes: /lb/healthz, /lb/status, /lb/metrics, the topology page /lb/ui and PUT
+// /lb/size (rescale). What changes state needs the admin token; what only reads is open to whoever
+// reaches the LB (docs/SECURITY.md).
 #include <string>
 
 #include "cdb/metrics.h"
