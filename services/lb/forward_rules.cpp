@@ -22,7 +22,7 @@ AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term
     AttemptVerdict verdict;
     if (!outcome.response) {
         verdict.problem = slave_name(slave) + ": " + outcome.problem;
-        verdict.outcome = "no_answer";
+        verdict.outcome = outcome.failure == UpstreamFailure::timed_out ? "timed_out" : "no_answer";
         // The LB's own refusal says nothing about the slave.
         if (outcome.failure != UpstreamFailure::overloaded) verdict.report = ForwardFailure{slave};
         if (!idempotent && !outcome.never_arrived()) {

@@ -1,5 +1,6 @@
 #include "forwarder.h"
 
+#include <bitset>
 #include <chrono>
 #include <map>
 #include <utility>
@@ -15,7 +16,8 @@ struct Forwarder::Exchange {
     std::string common_headers;  // everything after Host, the blank line and the body included
     bool idempotent = false;
     const char* route = "";
-    std::size_t first = 0;
+    std::size_t next = 0;      // where the search for the next slave starts in view->ready
+    std::bitset<protocol::max_clusters> tried;
     std::size_t attempts = 0;  // allowed
     std::size_t made = 0;
     std::string last_problem;
@@ -23,8 +25,12 @@ struct Forwarder::Exchange {
 };
 
 Forwarder::Forwarder(UpstreamClient& upstreams, const ClusterAddresses& addresses, const RoutingBoard& board,
-                     ReportQueue& reports, Metrics& metrics, const ControlKey& key, int max_attempts)
+                     ReportQueue& reports, Metrics& metrics, const ControlKey& key, int max_attempts,
+                     std::chrono::milliseconds read_try_timeout)
     : max_attempts_(max_attempts),
+      read_try_timeout_(read_try_timeout),
+      // Ejected for a second, then one request tries the slave again (its try deadline is the trial).
+      outliers_(std::chrono::seconds(1), read_try_timeout),
       upstreams_(upstreams),
       addresses_(addresses),
       board_(board),
@@ -82,17 +88,38 @@ void Forwarder::forward(const HttpRequest& request, const char* route, Reply rep
     headers.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n\r\n");
     headers.append(request.body);
     exchange->idempotent = request.method == "GET";
-    exchange->first = next_++;
+    exchange->next = next_++;
     exchange->attempts = std::min<std::size_t>(view.ready.size(), static_cast<std::size_t>(max_attempts_));
     attempt(std::move(exchange));
 }
 
+int Forwarder::next_slave(Exchange& exchange) {
+    const std::vector<int>& ready = exchange.view->ready;
+    const auto now = OutlierGuard::Clock::now();
+    std::optional<std::size_t> fallback;
+    for (std::size_t step = 0; step < ready.size(); ++step) {
+        const std::size_t position = (exchange.next + step) % ready.size();
+        const int slave = ready[position];
+        if (exchange.tried.test(static_cast<std::size_t>(slave))) continue;
+        if (outliers_.admits(slave, now)) {
+            exchange.next = position + 1;
+            return slave;
+        }
+        if (!fallback) fallback = position;
+    }
+    // Every untried slave is ejected: one of them all the same, rather than no answer at all.
+    exchange.next = *fallback + 1;
+    return ready[*fallback];
+}
+
 void Forwarder::attempt(std::shared_ptr<Exchange> exchange) {
     const RoutingView& view = *exchange->view;
-    const int slave = view.ready[(exchange->first + exchange->made) % view.ready.size()];
+    const int slave = next_slave(*exchange);
+    exchange->tried.set(static_cast<std::size_t>(slave));
     ++exchange->made;
     UpstreamCall call;
     call.slave = slave;
+    if (exchange->idempotent) call.deadline = read_try_timeout_;
     if (auto found = view.addresses.find(slave); found != view.addresses.end()) call.address = found->second;
     const Endpoint target = addresses_.slave(slave);
     call.request.reserve(exchange->request_line.size() + target.host.size() + exchange->common_headers.size() + 16);
@@ -107,6 +134,11 @@ void Forwarder::attempt(std::shared_ptr<Exchange> exchange) {
 bool Forwarder::conclude(Exchange& exchange, UpstreamOutcome outcome, int slave) {
     if (outcome.failure != UpstreamFailure::overloaded) {
         metrics_.observe("upstream_latency_seconds", std::chrono::duration<double>(outcome.elapsed).count());
+    }
+    if (outcome.failure == UpstreamFailure::timed_out) {
+        outliers_.on_missed_deadline(slave, OutlierGuard::Clock::now());
+    } else if (outcome.response) {
+        outliers_.on_answer(slave);
     }
     AttemptVerdict verdict = judge_attempt(key_, slave, exchange.view->state.term, exchange.idempotent, outcome);
     if (verdict.report) reports_.push(std::move(*verdict.report));

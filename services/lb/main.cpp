@@ -47,7 +47,8 @@ struct LbService {
           reports(report_queue_capacity),
           upstreams(upstream_limits(config), static_cast<std::size_t>(lb_threads(config))),
           loop(config, addresses, board, reports, metrics, control_key),
-          forwarder(upstreams, addresses, board, reports, metrics, control_key, max_forward_attempts),
+          forwarder(upstreams, addresses, board, reports, metrics, control_key, max_forward_attempts,
+                    std::chrono::milliseconds(config.http.upstream_try_timeout_ms)),
           api(loop, metrics, config.admin_token) {
         metrics.sampled("reports_dropped_total", "counter",
                         "Slave reports dropped because the coordinator loop was behind (queue full).",

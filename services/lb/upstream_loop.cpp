@@ -35,6 +35,7 @@ struct UpstreamLoop::Connection {
     std::optional<HttpResponseReader> reader;
     std::function<void(UpstreamOutcome)> done;
     Clock::time_point started;
+    std::chrono::milliseconds deadline{0};  // of the call in progress, from `started`
 };
 
 struct UpstreamLoop::Deadline {
@@ -227,8 +228,8 @@ void UpstreamLoop::expire_deadlines(Completions& done) {
                 fail(connection, UpstreamFailure::send_failed, "the request could not be sent in time", done);
                 break;
             case Connection::Phase::waiting:
-                fail(connection, UpstreamFailure::no_answer,
-                     "no answer within " + std::to_string(limits_.total.count()) + " ms", done);
+                fail(connection, UpstreamFailure::timed_out,
+                     "no answer within " + std::to_string(connection.deadline.count()) + " ms", done);
                 break;
             case Connection::Phase::idle: break;
         }
@@ -282,6 +283,7 @@ void UpstreamLoop::start(UpstreamCall call, Completions& done) {
         connection->done = std::move(call.done);
         connection->request = std::move(call.request);
         connection->started = started;
+        connection->deadline = call.deadline.value_or(limits_.total);
         if (::connect(fd, call.address->get(), call.address->length()) < 0 && errno != EINPROGRESS) {
             return fail(*connection, UpstreamFailure::no_connection, errno_text(errno), done);
         }
@@ -293,6 +295,7 @@ void UpstreamLoop::start(UpstreamCall call, Completions& done) {
     connection->done = std::move(call.done);
     connection->request = std::move(call.request);
     connection->started = started;
+    connection->deadline = call.deadline.value_or(limits_.total);
     begin_sending(*connection, done);
 }
 
@@ -310,7 +313,7 @@ void UpstreamLoop::begin_sending(Connection& connection, Completions& done) {
     connection.generation = state_->next_generation++;  // voids the connect deadline
     connection.written = 0;
     connection.reader.emplace(limits_.max_response_bytes, connection.request.rfind("HEAD ", 0) == 0);
-    add_deadline(connection.started + limits_.total, connection.fd, connection.generation);
+    add_deadline(connection.started + connection.deadline, connection.fd, connection.generation);
     write_more(connection, done);
 }
 

@@ -36,7 +36,8 @@ enum class UpstreamFailure {
     no_connection,    // refused, unreachable, or the connection failed
     connect_timeout,  // no connection within the connect timeout (a vanished address)
     send_failed,      // the connection broke before the whole request was written
-    no_answer,        // the request was sent; no complete answer came (closed, or timed out)
+    no_answer,        // the request was sent; the connection closed before a complete answer
+    timed_out,        // the request was sent; no complete answer within the call's deadline
     bad_answer,       // the answer was malformed or too large
 };
 
@@ -57,6 +58,8 @@ struct UpstreamCall {
     int slave = 0;
     std::optional<SocketAddress> address;  // none when the slave's name did not resolve
     std::string request;                   // the whole HTTP/1.1 request
+    // From the start of the call to its whole answer; UpstreamLimits::total when unset.
+    std::optional<std::chrono::milliseconds> deadline;
     std::function<void(UpstreamOutcome)> done;  // runs once, on the loop's driver thread: keep it short
 };
 

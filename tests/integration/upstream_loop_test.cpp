@@ -136,13 +136,15 @@ UpstreamLimits short_limits() {
 }
 
 // Submits one call and waits for its outcome.
-UpstreamOutcome call(UpstreamLoop& loop, int port, const std::string& request = "GET /get/a HTTP/1.1\r\nHost: t\r\n\r\n") {
+UpstreamOutcome call(UpstreamLoop& loop, int port, const std::string& request = "GET /get/a HTTP/1.1\r\nHost: t\r\n\r\n",
+                     std::optional<std::chrono::milliseconds> deadline = std::nullopt) {
     auto outcome = std::make_shared<std::promise<UpstreamOutcome>>();
     auto answered = outcome->get_future();
     UpstreamCall call;
     call.slave = 0;
     call.address = loopback_address(port);
     call.request = request;
+    call.deadline = deadline;
     call.done = [outcome](UpstreamOutcome result) { outcome->set_value(std::move(result)); };
     loop.submit(std::move(call));
     if (answered.wait_for(5s) != std::future_status::ready) throw std::runtime_error("no outcome within 5 s");
@@ -235,10 +237,21 @@ TEST(UpstreamLoop, ASilentSlaveCostsTheTotalLimitAndMayHaveActed) {
     DrivenLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, slave.port());
-    EXPECT_EQ(outcome.failure, UpstreamFailure::no_answer);
+    EXPECT_EQ(outcome.failure, UpstreamFailure::timed_out);
     EXPECT_FALSE(outcome.never_arrived());
     EXPECT_GE(outcome.elapsed, 400ms);
     EXPECT_LT(outcome.elapsed, 550ms);
+}
+
+// A read's per-try deadline (http.upstream_try_timeout_ms) replaces the total limit for that call.
+TEST(UpstreamLoop, ACallsOwnDeadlineCutsASilentSlaveShort) {
+    ScriptedSlave slave([](int, const std::string&) { return true; });  // reads, never answers
+    DrivenLoop driven(short_limits());
+    const UpstreamOutcome outcome = call(driven.loop(), slave.port(), "GET /get/a HTTP/1.1\r\nHost: t\r\n\r\n", 100ms);
+    EXPECT_EQ(outcome.failure, UpstreamFailure::timed_out);
+    EXPECT_EQ(outcome.problem, "no answer within 100 ms");
+    EXPECT_GE(outcome.elapsed, 100ms);
+    EXPECT_LT(outcome.elapsed, 250ms);
 }
 
 TEST(UpstreamLoop, ASlaveClosingMidAnswerGivesNoAnswer) {

@@ -142,6 +142,8 @@ std::vector<Field> fields(const std::string& hostname) {
         integer("http.upstream_connect_timeout_ms", 1, max_timeout_ms,
                 [](C& c) -> int& { return c.http.upstream_connect_timeout_ms; }),
         integer("http.upstream_timeout_ms", 1, max_timeout_ms, [](C& c) -> int& { return c.http.upstream_timeout_ms; }),
+        integer("http.upstream_try_timeout_ms", 1, max_timeout_ms,
+                [](C& c) -> int& { return c.http.upstream_try_timeout_ms; }),
         integer("redis.port", 1, max_port, [](C& c) -> int& { return c.redis.port; }),
         integer("redis.connect_timeout_ms", 1, max_timeout_ms, [](C& c) -> int& { return c.redis.connect_timeout_ms; }),
         integer("redis.command_timeout_ms", 1, max_timeout_ms, [](C& c) -> int& { return c.redis.command_timeout_ms; }),
@@ -337,6 +339,12 @@ DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env
         throw ConfigError(
             "invalid configuration: field cluster.host_template must contain {i} unless cluster.port_step > 0, "
             "otherwise every cluster has the same address");
+    }
+    if (config.http.upstream_try_timeout_ms > config.http.upstream_timeout_ms) {
+        throw ConfigError("invalid configuration: field http.upstream_try_timeout_ms (" +
+                          std::to_string(config.http.upstream_try_timeout_ms) +
+                          ") must not exceed http.upstream_timeout_ms (" +
+                          std::to_string(config.http.upstream_timeout_ms) + ")");
     }
     if (config.replication.sync_timeout_ms >= config.redis.command_timeout_ms) {
         // WAIT blocks the connection: a longer wait than the read timeout would turn every degraded

@@ -30,6 +30,9 @@ struct HttpConfig {
     int body_timeout_ms = 5000;
     int upstream_connect_timeout_ms = 300;
     int upstream_timeout_ms = 2000;
+    // A read that has no answer by then is tried on another slave, and its slave is left out of new
+    // requests until it answers again (docs/PROTOCOL.md §8): a frozen slave costs this, not the above.
+    int upstream_try_timeout_ms = 150;
 };
 
 // The Redis ACL users the services log in as (docs/SECURITY.md). docker/redis-run defines them.
