@@ -3,16 +3,19 @@
 # in time). Each comparison runs its two sides in this run, interleaved, and reports medians and the
 # ratio. Progress goes to stderr; the raw figures and a markdown table to stdout, and both to
 # $BENCH_OUT/results.md. Settings (environment):
-#   SECTIONS="get set failover launch footprint"   which figures
+#   SECTIONS="get set frozen failover launch footprint"   which figures
 #   DURATION=10      seconds of each wrk run         PAIRS=3    rounds of each comparison
 #   KILLS=20         failovers of each side          KILL_BATCH=5  kills per batch (sides alternate)
 #   BENCH_COMPOSE=1  launch time and image sizes (Docker); 0 skips them
 #   LAUNCH_SIZES="1 5 20"   DOCKER_LOCK_WAIT_S=900   BENCH_KEYS=1000   BENCH_OUT=.run/bench/<time>
+#   FROZEN_CLIENTS="32 64"  FROZEN_S=8 (how long one slave stays stopped in the frozen section)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$repo/build}
-sections=${SECTIONS:-get set failover launch footprint}
+sections=${SECTIONS:-get set frozen failover launch footprint}
+frozen_clients=${FROZEN_CLIENTS:-32 64}
+frozen_s=${FROZEN_S:-8}
 duration=${DURATION:-10}; duration=${duration%s}
 pairs=${PAIRS:-3}
 kills=${KILLS:-20}
@@ -92,30 +95,38 @@ slave_port() { echo $(( $(cat "$local_dir/slave_base") + $1 )); }
 
 result_field() { grep -o "\b$1=[^ ]*" <<<"$2" | cut -d= -f2; }  # NAME RESULT-LINE
 
-# wrk_run OP URL SECTION SIDE RUN: one bounded wrk run; records rps, p50_ms, p99_ms.
+# wrk_run OP URL SECTION SIDE RUN [CONNECTIONS] [SECONDS]: one bounded wrk run; records rps, p50_ms,
+# p99_ms, max_ms, slow (requests over 250 ms) and failed.
 wrk_run() {
-  local op=$1 url=$2 section=$3 side=$4 run=$5 line
-  line=$(BENCH_OP=$op BENCH_KEYS=$keys BENCH_TAG="$side$run" timeout -k 5 $(( duration + 30 )) \
-           wrk -t2 -c64 -d"${duration}s" --timeout 2s -s "$repo/bench/wrk.lua" "$url" | tee -a "$out_dir/wrk.log" |
+  local op=$1 url=$2 section=$3 side=$4 run=$5 connections=${6:-64} seconds=${7:-$duration} line
+  line=$(BENCH_OP=$op BENCH_KEYS=$keys BENCH_TAG="$side$run" timeout -k 5 $(( seconds + 30 )) \
+           wrk -t2 -c"$connections" -d"${seconds}s" --timeout 5s -s "$repo/bench/wrk.lua" "$url" | tee -a "$out_dir/wrk.log" |
            grep '^RESULT') || die "wrk against $url failed (log: $out_dir/wrk.log)"
-  local rps p50 p99 non2xx errors
+  local rps p50 p99 max slow non2xx errors
   rps=$(result_field rps "$line"); p50=$(result_field p50_ms "$line"); p99=$(result_field p99_ms "$line")
+  max=$(result_field max_ms "$line"); slow=$(result_field slow "$line")
   non2xx=$(result_field non2xx "$line"); errors=$(result_field socket_errors "$line")
   record "$section" "$side" "$run" rps "$rps"
   record "$section" "$side" "$run" p50_ms "$p50"
   record "$section" "$side" "$run" p99_ms "$p99"
+  record "$section" "$side" "$run" max_ms "$max"
+  record "$section" "$side" "$run" slow "$slow"
   record "$section" "$side" "$run" failed $(( non2xx + errors ))
-  say "  $section $side run $run: $rps req/s, p50 $p50 ms, p99 $p99 ms, $non2xx non-2xx, $errors socket errors"
+  say "  $section $side run $run: $rps req/s, p50 $p50 ms, p99 $p99 ms, max $max ms, $slow over 250 ms, $non2xx non-2xx, $errors socket errors"
 }
 
 # --- GET: the LB against nginx over the same slaves -----------------------------------------------
 
 nginx_pid=""
 
+# Both references get the LB's own bounds (connect 300 ms, answer 2 s) and their own ways around a
+# failing server: nginx's passive max_fails and proxy_next_upstream, HAProxy's health checks every
+# 200 ms, retry-on response-timeout and redispatch. Without them they would wait 60 s (nginx's
+# default read timeout) on a frozen slave.
 nginx_up() {  # PORT: nginx as a reverse proxy over the local system's slaves, with upstream keepalive
   local port=$1 dir=$out_dir/nginx servers="" i
   mkdir -p "$dir"
-  for (( i = 0; i < clusters; i++ )); do servers+="    server 127.0.0.1:$(slave_port "$i");"$'\n'; done
+  for (( i = 0; i < clusters; i++ )); do servers+="    server 127.0.0.1:$(slave_port "$i") max_fails=1 fail_timeout=1s;"$'\n'; done
   cat >"$dir/nginx.conf" <<EOT
 worker_processes $(nproc);
 daemon off;
@@ -135,6 +146,10 @@ $servers    keepalive 64;
       proxy_pass http://slaves;
       proxy_http_version 1.1;
       proxy_set_header Connection "keep-alive";
+      proxy_connect_timeout 300ms;
+      proxy_read_timeout 2s;
+      proxy_next_upstream error timeout;
+      proxy_next_upstream_tries 3;
     }
   }
 }
@@ -156,6 +171,39 @@ nginx_down() {
   nginx_pid=""
 }
 
+haproxy_pid=""
+
+haproxy_up() {  # PORT: HAProxy over the same slaves, one thread per CPU, connections reused
+  local port=$1 dir=$out_dir/haproxy i
+  mkdir -p "$dir"
+  {
+    printf 'global\n  nbthread %s\n  maxconn 4096\n\n' "$(nproc)"
+    printf 'defaults\n  mode http\n  timeout connect 300ms\n  timeout client 30s\n  timeout server 2s\n'
+    printf '  timeout check 300ms\n  retries 2\n  option redispatch\n'
+    printf '  retry-on conn-failure empty-response response-timeout\n  http-reuse always\n\n'
+    printf 'frontend bench\n  bind 127.0.0.1:%s\n  default_backend slaves\n\n' "$port"
+    printf 'backend slaves\n  balance roundrobin\n  option httpchk GET /healthz\n'
+    for (( i = 0; i < clusters; i++ )); do
+      printf '  server slave-%d 127.0.0.1:%s check inter 200 fall 2 rise 1\n' "$i" "$(slave_port "$i")"
+    done
+  } >"$dir/haproxy.cfg"
+  haproxy -db -f "$dir/haproxy.cfg" >>"$dir/haproxy.log" 2>&1 &
+  haproxy_pid=$!
+  local deadline=$(( $(date +%s) + 10 ))
+  until curl -sf --max-time 2 "http://127.0.0.1:$port/get/bench-key-0" >/dev/null; do
+    kill -0 "$haproxy_pid" 2>/dev/null || die "haproxy exited (log: $dir/haproxy.log)"
+    (( $(date +%s) < deadline )) || die "haproxy does not answer on port $port (log: $dir/haproxy.log)"
+    sleep 0.2
+  done
+}
+
+haproxy_down() {
+  [[ -n $haproxy_pid ]] || return 0
+  kill -USR1 "$haproxy_pid" 2>/dev/null || true  # soft stop
+  wait "$haproxy_pid" 2>/dev/null || true
+  haproxy_pid=""
+}
+
 populate() {  # bench-key-0..keys-1 through the LB, 16 at a time
   local config=$out_dir/populate.curl i ok
   : >"$config"
@@ -168,8 +216,9 @@ populate() {  # bench-key-0..keys-1 through the LB, 16 at a time
   [[ $ok == "$keys" ]] || die "only $ok of $keys keys were written through the LB"
 }
 
-section_get() {
-  say "GET: wrk -t2 -c64 -d${duration}s, LB and nginx (upstream keepalive) over the same $clusters slaves, $pairs pairs"
+# The GET and frozen sections' system: the keys written, every slave serving a GET without the
+# leader headers (what nginx and HAProxy send), and both references up.
+proxies_up() {
   local_up sync
   say "  writing $keys keys through the LB"
   populate
@@ -180,15 +229,51 @@ section_get() {
     curl -sf --max-time 2 "http://127.0.0.1:$(slave_port "$i")/get/bench-key-1" | grep -q '"value-1"' ||
       die "slave $i does not serve a GET without the leader headers"
   done
-  local nginx_port; nginx_port=$(free_port $(( lb_port + 1 )))
+  nginx_port=$(free_port $(( lb_port + 1 )))
   nginx_up "$nginx_port"
-  local run
+  haproxy_port=$(free_port $(( nginx_port + 1 )))
+  haproxy_up "$haproxy_port"
+}
+
+proxies_down() { haproxy_down; nginx_down; local_down; }
+
+proxy_url() {  # SIDE
+  case $1 in lb) echo "$LB_URL" ;; nginx) echo "http://127.0.0.1:$nginx_port" ;; haproxy) echo "http://127.0.0.1:$haproxy_port" ;; esac
+}
+
+section_get() {
+  say "GET: wrk -t2 -c64 -d${duration}s, the LB, nginx and HAProxy (connections reused) over the same $clusters slaves, $pairs rounds"
+  proxies_up
+  local run side
   for (( run = 1; run <= pairs; run++ )); do
-    wrk_run get "$LB_URL" get lb "$run"
-    wrk_run get "http://127.0.0.1:$nginx_port" get nginx "$run"
+    for side in lb nginx haproxy; do wrk_run get "$(proxy_url "$side")" get "$side" "$run"; done
   done
-  nginx_down
-  local_down
+  proxies_down
+}
+
+# --- A frozen slave: the LB, nginx and HAProxy with the same slave stopped --------------------------
+
+frozen_pid=""
+thaw() { [[ -n $frozen_pid ]] && kill -CONT "$frozen_pid" 2>/dev/null; frozen_pid=""; }
+
+section_frozen() {
+  say "Frozen slave: GET under wrk with $frozen_clients connections, slave 1 stopped (SIGSTOP) for $frozen_s s of each run"
+  proxies_up
+  local clients side wrk_pid seconds=$(( frozen_s + 4 ))
+  for clients in $frozen_clients; do
+    for side in lb nginx haproxy; do
+      wrk_run get "$(proxy_url "$side")" frozen "$side" "c$clients" "$clients" "$seconds" &
+      wrk_pid=$!
+      sleep 2
+      frozen_pid=$(cat "$local_dir/slave-1.pid")
+      kill -STOP "$frozen_pid"
+      sleep "$frozen_s"
+      thaw
+      wait "$wrk_pid" || die "wrk failed in the frozen section"
+      sleep 3  # every proxy takes the slave back before the next run
+    done
+  done
+  proxies_down
 }
 
 # --- SET through the LB in each replication mode --------------------------------------------------
@@ -337,6 +422,20 @@ report() {
     echo "| GET p99 latency ms, median | $(fmt "$lb_p99" 2) | $(fmt "$ng_p99" 2) | $(ratio "$lb_p99" "$ng_p99")× | ≤ 1.2× |"
     echo "| GET failed requests (non-2xx, socket errors), total | $(sum_of get lb failed) | $(sum_of get nginx failed) | | 0 |"
   fi
+  if [[ " $sections " == *" get "* ]]; then
+    local ha_rps ha_p99
+    ha_rps=$(values get haproxy rps | median); ha_p99=$(values get haproxy p99_ms | median)
+    echo "| GET req/s, median of $pairs (reference: HAProxy) | $(fmt "$lb_rps") | $(fmt "$ha_rps") | $(ratio "$lb_rps" "$ha_rps")× | ≥ 1.0× |"
+    echo "| GET p99 latency ms, median (reference: HAProxy) | $(fmt "$lb_p99" 2) | $(fmt "$ha_p99" 2) | $(ratio "$lb_p99" "$ha_p99")× | ≤ 1.2× |"
+  fi
+  if [[ " $sections " == *" frozen "* ]]; then
+    local clients side
+    for clients in $frozen_clients; do
+      for side in nginx haproxy; do
+        echo "| slave 1 frozen ${frozen_s} s, $clients connections: reads over 250 ms / max ms / failed (reference: $side) | $(frozen_figure lb "$clients" slow) / $(frozen_figure lb "$clients" max_ms) / $(frozen_figure lb "$clients" failed) | $(frozen_figure "$side" "$clients" slow) / $(frozen_figure "$side" "$clients" max_ms) / $(frozen_figure "$side" "$clients" failed) | | 0 / < 250 / 0 |"
+      done
+    done
+  fi
   if [[ " $sections " == *" set "* ]]; then
     local none_rps mode rps p99
     none_rps=$(values set none rps | median)
@@ -375,20 +474,26 @@ compose_figure() {
   if [[ $value == - && -f $out_dir/compose_skipped ]]; then cat "$out_dir/compose_skipped"; else echo "$value"; fi
 }
 
+frozen_figure() {  # SIDE CLIENTS NAME
+  awk -v s="$1" -v c="c$2" -v n="$3" '$1 == "frozen" && $2 == s && $3 == c && $4 == n { print $5 }' "$out_dir/raw.txt"
+}
+
 # Sum of a figure over all runs; "-" when there is none.
 sum_of() { values "$@" | awk '{ s += $1; n++ } END { print n ? s : "-" }'; }
 
-cleanup() { nginx_down; local_down; }
+cleanup() { thaw; haproxy_down; nginx_down; local_down; }
 
 main() {
   command -v wrk >/dev/null || die "wrk is missing: make bench-deps (as root)"
   [[ -x /usr/sbin/nginx ]] || die "nginx is missing: make bench-deps (as root)"
+  command -v haproxy >/dev/null || die "haproxy is missing: make bench-deps (as root)"
   [[ -x $build_dir/bench/failover_bench && -x $build_dir/bench/sentinel_failover_bench ]] || die "build first: make build"
   mkdir -p "$out_dir"
   : >"$out_dir/raw.txt"
   trap cleanup EXIT
   say "results in $out_dir; machine: $(machine)"
   [[ " $sections " == *" get "* ]] && section_get
+  [[ " $sections " == *" frozen "* ]] && section_frozen
   [[ " $sections " == *" set "* ]] && section_set
   [[ " $sections " == *" failover "* ]] && section_failover
   [[ " $sections " == *" footprint "* ]] && section_rss
