@@ -24,8 +24,8 @@ AttemptVerdict judge_attempt(int slave, std::int64_t term, bool idempotent, cons
         // The LB's own refusal says nothing about the slave.
         if (outcome.failure != UpstreamFailure::overloaded) verdict.report = ForwardFailure{slave};
         if (!idempotent && !outcome.never_arrived()) {
-            verdict.answer = error_response(502, "no answer from " + verdict.problem +
-                                                     "; the write may or may not have been applied, read the key to know");
+            verdict.answer = outcome_unknown_response("no answer from " + verdict.problem +
+                                                      "; the write may or may not have been applied, read the key to know");
         }
         return verdict;
     }
@@ -42,7 +42,7 @@ AttemptVerdict judge_attempt(int slave, std::int64_t term, bool idempotent, cons
         verdict.problem = slave_name(slave) + (newer ? " follows a newer leader term" : " is stopping");
         return verdict;
     }
-    if (response.status == 503 && response.header("X-Leader-Failure")) {
+    if (response.header("X-Leader-Failure")) {  // 503 refused, or 504 outcome unknown
         verdict.report = coordination::LeaderFailureReport{slave, term};
     }
     verdict.outcome = "answered";
