@@ -11,8 +11,8 @@ std::string seconds(std::chrono::milliseconds time) { return std::to_string(time
 
 const std::vector<FaultKind>& all_fault_kinds() {
     static const std::vector<FaultKind> kinds{
-        FaultKind::kill_follower_cluster, FaultKind::kill_leader_redis, FaultKind::pause_follower_cluster,
-        FaultKind::pause_leader_cluster,  FaultKind::pause_leader_redis, FaultKind::restart_lb,
+        FaultKind::kill_follower_cluster, FaultKind::kill_leader_redis,  FaultKind::pause_leader_redis,
+        FaultKind::pause_leader_cluster,  FaultKind::pause_follower_cluster, FaultKind::restart_lb,
         FaultKind::disconnect_cluster};
     return kinds;
 }
@@ -48,10 +48,8 @@ bool FaultInjector::can(FaultKind kind) const {
 }
 
 std::vector<FaultKind> FaultInjector::kinds() const {
-    // Pausing the leader is left out until a deposed leader is fenced (issue 16).
     std::vector<FaultKind> kinds;
-    for (FaultKind kind : {FaultKind::kill_follower_cluster, FaultKind::kill_leader_redis,
-                           FaultKind::pause_follower_cluster, FaultKind::restart_lb, FaultKind::disconnect_cluster}) {
+    for (FaultKind kind : all_fault_kinds()) {
         if (can(kind)) kinds.push_back(kind);
     }
     return kinds;

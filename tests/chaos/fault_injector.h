@@ -24,7 +24,7 @@ enum class FaultKind {
 // The name of a kind on the command line (--faults), e.g. "pause-leader-redis".
 std::string to_string(FaultKind kind);
 std::optional<FaultKind> fault_kind_named(const std::string& name);
-const std::vector<FaultKind>& all_fault_kinds();
+const std::vector<FaultKind>& all_fault_kinds();  // in the order of the default rotation
 
 struct FaultTiming {
     std::chrono::milliseconds outage{3000};    // how long a killed part stays down, a cluster frozen or cut off
@@ -46,7 +46,7 @@ public:
     FaultInjector(Deployment& deployment, const LbObserver& lb, int clusters, FaultTiming timing,
                   Clock::time_point epoch);
 
-    // The faults to inject in turn by default: those the deployment can do.
+    // The faults to inject in turn by default: every kind the deployment can do.
     std::vector<FaultKind> kinds() const;
     bool can(FaultKind kind) const;
     // `round` varies the target: a disconnection hits the leader in even rounds, a follower in odd
