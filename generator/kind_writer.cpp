@@ -79,8 +79,9 @@ YAML::Node named_value(const std::string& name, const std::string& value) {
     return variable;
 }
 
-// A password from the Secret that `make kind-up` creates (docs/SECURITY.md); the key is the
-// variable's name, as in the secrets file it is created from.
+// A secret (a Redis password, the control-plane key, the admin token) from the Secret that
+// `make kind-up` creates (docs/SECURITY.md); the key is the variable's name, as in the secrets file
+// it is created from.
 YAML::Node secret_value(const Deployment& deployment, const std::string& name) {
     YAML::Node variable;
     variable["name"] = text(name);
@@ -210,6 +211,7 @@ YAML::Node slave_container(const Deployment& deployment) {
     // Pods of a StatefulSet are named slave-<ordinal>: the slave takes its cluster index from that.
     entry["env"].push_back(named_value("CLUSTER_INDEX", "hostname"));
     entry["env"].push_back(secret_value(deployment, "REDIS_DATA_PASSWORD"));
+    entry["env"].push_back(secret_value(deployment, "CONTROL_PLANE_KEY"));
     entry["ports"].push_back(container_port("http", deployment.values.integer("config.slave.port")));
     add_probes(entry, deployment, http_get("/readyz", "http"), http_get("/healthz", "http"));
     entry["volumeMounts"].push_back(volume_mount("config", config_dir, true));
@@ -243,6 +245,8 @@ YAML::Node lb_container(const Deployment& deployment) {
     YAML::Node entry = container(deployment, "lb", "lb", "/usr/local/bin/lb");
     entry["env"].push_back(config_file_env());
     entry["env"].push_back(secret_value(deployment, "REDIS_COORDINATOR_PASSWORD"));
+    entry["env"].push_back(secret_value(deployment, "CONTROL_PLANE_KEY"));
+    entry["env"].push_back(secret_value(deployment, "ADMIN_TOKEN"));
     entry["ports"].push_back(container_port("http", deployment.values.integer("config.lb.port")));
     // The LB stays healthy while clusters are down, so one probe serves both purposes.
     add_probes(entry, deployment, http_get("/lb/healthz", "http"), http_get("/lb/healthz", "http"));
@@ -334,8 +338,9 @@ YAML::Node policy_port(const std::string& name) {
 }
 
 // On top of Redis's own ACL users: only slave pods (replication, data) and the lb pod (election) may
-// reach it.
-// The slaves' HTTP port stays open to all, for the LB and the kubelet's probes.
+// reach it. On top of the LB's proof on control messages: only the lb pod may reach the slaves' HTTP
+// port (docs/SECURITY.md). The kubelet's probes still pass: traffic from a pod's own node is always
+// allowed by a NetworkPolicy.
 YAML::Node redis_network_policy(const Deployment& deployment) {
     YAML::Node policy = object(deployment, "networking.k8s.io/v1", "NetworkPolicy", "slave-redis", "slave");
     YAML::Node spec = policy["spec"];
@@ -346,6 +351,7 @@ YAML::Node redis_network_policy(const Deployment& deployment) {
     redis_rule["from"].push_back(pod_peer(deployment, "lb"));
     redis_rule["ports"].push_back(policy_port("redis"));
     YAML::Node http_rule;
+    http_rule["from"].push_back(pod_peer(deployment, "lb"));
     http_rule["ports"].push_back(policy_port("http"));
     spec["ingress"].push_back(redis_rule);
     spec["ingress"].push_back(http_rule);

@@ -27,10 +27,13 @@ list_count() {
 }
 
 # set_lb_size M TIMEOUT_S: the LB drains clusters >= M (moves the leader off them) or admits new
-# ones. Retries while the LB is not answering yet (just started); returns 1 on timeout.
+# ones. Retries while the LB is not answering yet (just started); returns 1 on timeout. The admin
+# token comes from the secrets file ($secrets_file, scripts/redis-secrets.sh) and reaches curl on
+# standard input, never on a command line.
 set_lb_size() {
   local deadline=$(( $(date +%s) + $2 ))
-  until curl -sf --max-time 2 -X PUT "$LB_URL/lb/size" -d "{\"size\":$1}" >/dev/null; do
+  until sed -n 's/^ADMIN_TOKEN=/Authorization: Bearer /p' "$secrets_file" |
+        curl -sf --max-time 2 -X PUT -H @- "$LB_URL/lb/size" -d "{\"size\":$1}" >/dev/null; do
     (( $(date +%s) < deadline )) || return 1
     sleep 0.5
   done
@@ -67,7 +70,7 @@ wait_drained() {
 # print_ready HINT: the URL and three requests to try, then a line of the caller's commands.
 print_ready() {
   cat <<EOT
-Ready: $LB_URL
+Ready: $LB_URL    (live topology: $LB_URL/lb/ui)
   curl -s -X POST $LB_URL/set -H 'Content-Type: application/json' -d '{"key":"hello","value":"world"}'
   curl -s $LB_URL/get/hello
   curl -s '$LB_URL/list-keys?pattern=*'

@@ -66,14 +66,14 @@ start_cluster() {  # index
     rm -rf "$run_dir/redis-$i" && mkdir -p "$run_dir/redis-$i"
     # A replica of nowhere until the LB promotes or repoints it: an empty Redis must never be the
     # master its peers resync from (docs/ELECTION.md). redis-run adds the ACL users.
-    ( export_secrets "${secret_names[@]}"
+    ( export_secrets "${redis_secret_names[@]}"
       exec "$repo/docker/redis-run" --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir/redis-$i" --save '' \
         --appendonly no --repl-diskless-sync-delay 0 --replicaof 127.0.0.1 1 --daemonize no ) \
       >"$run_dir/redis-$i.log" 2>&1 &
     echo $! >"$run_dir/redis-$i.pid"
   }
   pid_alive "$run_dir/slave-$i.pid" || {
-    ( common_env; export_secrets REDIS_DATA_PASSWORD; CLUSTER_SIZE=$(cat "$run_dir/size") CLUSTER_INDEX=$i \
+    ( common_env; export_secrets REDIS_DATA_PASSWORD CONTROL_PLANE_KEY; CLUSTER_SIZE=$(cat "$run_dir/size") CLUSTER_INDEX=$i \
         exec "$build_dir/services/slave/slave" ) >"$run_dir/slave-$i.log" 2>&1 &
     echo $! >"$run_dir/slave-$i.pid"
   }
@@ -83,7 +83,7 @@ stop_cluster() { stop_pid_file "$run_dir/slave-$1.pid"; stop_pid_file "$run_dir/
 
 start_lb() {
   pid_alive "$run_dir/lb.pid" && return
-  ( common_env; export_secrets REDIS_COORDINATOR_PASSWORD
+  ( common_env; export_secrets REDIS_COORDINATOR_PASSWORD CONTROL_PLANE_KEY ADMIN_TOKEN
     CLUSTER_SIZE=$(cat "$run_dir/size") exec "$build_dir/services/lb/lb" ) >"$run_dir/lb.log" 2>&1 &
   echo $! >"$run_dir/lb.pid"
 }

@@ -1,16 +1,20 @@
 # shellcheck shell=bash
-# The Redis passwords of every deployment this machine launches (docs/SECURITY.md): sourced by
-# local-env.sh, compose-env.sh, kind-env.sh and the end-to-end test, not run. The caller sets $repo
-# and defines die.
+# The secrets of every deployment this machine launches (docs/SECURITY.md): the Redis passwords, the
+# control-plane key that proves the LB's leader messages, and the admin token of PUT /lb/size.
+# Sourced by local-env.sh, compose-env.sh, kind-env.sh and the end-to-end test, not run. The caller
+# sets $repo and defines die.
 # shellcheck disable=SC2154  # $repo is the caller's
 #
 # One env file, outside the repository, mode 0600: $CONSULT_DB_SECRETS_FILE, by default
 # ${XDG_CONFIG_HOME:-~/.config}/consult-db/secrets.env. The first launch creates it with random
-# passwords; later launches reuse it. Nothing here prints a password or puts one on a command line.
+# secrets; later launches reuse it, and add a secret that a newer version needs. Nothing here prints
+# a secret or puts one on a command line.
 
 secrets_file=${CONSULT_DB_SECRETS_FILE:-${XDG_CONFIG_HOME:-$HOME/.config}/consult-db/secrets.env}
-secret_names=(REDIS_DATA_PASSWORD REDIS_COORDINATOR_PASSWORD REDIS_REPLICATION_PASSWORD)
-# The rule of docker/redis-run and of the services' configuration.
+redis_secret_names=(REDIS_DATA_PASSWORD REDIS_COORDINATOR_PASSWORD REDIS_REPLICATION_PASSWORD)
+secret_names=("${redis_secret_names[@]}" CONTROL_PLANE_KEY ADMIN_TOKEN)
+# The rule of docker/redis-run and of the services' configuration (which wants 32 characters at least
+# of the key and the token; every generated value has 64).
 secret_pattern='[A-Za-z0-9._~+/=-]{16,256}'
 
 # 64 hexadecimal digits: 256 bits from the kernel's generator.
@@ -27,6 +31,18 @@ check_secrets() {
   done
 }
 
+# Adds a random value for each secret the file lacks (a file from an older version), atomically.
+add_missing_secrets() {
+  local name temp missing=()
+  for name in "${secret_names[@]}"; do grep -q "^$name=" "$secrets_file" || missing+=("$name"); done
+  (( ${#missing[@]} )) || return 0
+  temp=$(umask 077 && mktemp "$(dirname "$secrets_file")/.secrets.env.XXXXXX")
+  cat "$secrets_file" >"$temp"
+  for name in "${missing[@]}"; do printf '%s=%s\n' "$name" "$(random_password)"; done >>"$temp"
+  mv "$temp" "$secrets_file"
+  echo "Added ${missing[*]} to $secrets_file (docs/SECURITY.md)."
+}
+
 # Creates the file when absent (atomically: a half-written file is never used), then checks it.
 ensure_secrets() {
   local dir real_dir temp name
@@ -39,12 +55,13 @@ ensure_secrets() {
     temp=$(umask 077 && mktemp "$dir/.secrets.env.XXXXXX")
     for name in "${secret_names[@]}"; do printf '%s=%s\n' "$name" "$(random_password)"; done >"$temp"
     mv "$temp" "$secrets_file"
-    echo "Created the Redis passwords in $secrets_file (mode 0600; docs/SECURITY.md)."
+    echo "Created the secrets in $secrets_file (mode 0600; docs/SECURITY.md)."
   fi
+  add_missing_secrets
   check_secrets
 }
 
-# export_secrets NAME...: exports those passwords from the file, for a process about to start.
+# export_secrets NAME...: exports those secrets from the file, for a process about to start.
 export_secrets() {
   local name
   for name in "$@"; do

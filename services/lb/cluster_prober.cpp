@@ -3,19 +3,16 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include "cdb/json_builder.h"
+#include "cdb/protocol.h"
 #include "cdb/redis_info.h"
 #include "slave_state.h"
 
 namespace cdb::lb {
-namespace {
-
-constexpr int max_clusters = 256;
-
-}  // namespace
-
-ClusterProber::ClusterProber(const DeploymentConfig& config, const ClusterAddresses& addresses)
+ClusterProber::ClusterProber(const DeploymentConfig& config, const ClusterAddresses& addresses,
+                             const ControlKey& key, Metrics& metrics)
     : addresses_(addresses),
+      key_(key),
+      metrics_(metrics),
       redis_timeouts_{std::chrono::milliseconds(config.redis.connect_timeout_ms),
                       std::chrono::milliseconds(config.redis.command_timeout_ms)},
       redis_credentials_{redis_coordinator_user, config.redis.coordinator_password},
@@ -24,7 +21,10 @@ ClusterProber::ClusterProber(const DeploymentConfig& config, const ClusterAddres
       // this much per round; but a loaded slave must still get its answer in (measured: at 100 ms a
       // busy 2-core machine kept a healthy slave out of forwarding for good).
       http_timeout_(std::min(config.http.upstream_timeout_ms, std::max(2 * config.election.probe_interval_ms, 300))),
-      max_index_(max_clusters) {}
+      max_index_(protocol::max_clusters) {
+    metrics_.describe("control_rejected_total", "counter",
+                      "Slave answers whose leader term lacked the LB's proof; never adopted.");
+}
 
 ClusterProber::~ClusterProber() = default;
 
@@ -67,9 +67,9 @@ coordination::ClusterProbe ClusterProber::probe(int index) {
     coordination::ClusterProbe probe;
     probe.index = index;
 
-    auto status = slave_client(slot, index).Get("/status");
+    auto status = slave_client(slot, index).Get(protocol::status_path);
     if (status && status->status == 200) {
-        probe.slave = parse_slave_state(status->body);
+        probe.slave = proven_state(slot, index, status->body, "status");
     } else if (!status) {
         slot.slave.reset();  // unknown connection state after an error: never reuse it
     }
@@ -110,18 +110,31 @@ std::optional<coordination::LeaderState> ClusterProber::announce(int index,
                                                                  const coordination::Announcement& announcement) {
     Connections& slot = connections(index);
     std::lock_guard<std::mutex> lock(slot.mutex);
-    const std::string body = JsonBuilder()
-                                 .field("term", announcement.state.term)
-                                 .field("leader", announcement.state.leader)
-                                 .field("followers", announcement.followers)
-                                 .str();
-    auto answer = slave_client(slot, index).Put("/internal/leader", body, "application/json");
+    const std::string body = protocol::encode_announcement(
+        key_, LeaderState{announcement.state.term, announcement.state.leader, announcement.followers});
+    auto answer = slave_client(slot, index).Put(protocol::announce_path, body, "application/json");
     if (!answer) {
         slot.slave.reset();
         return std::nullopt;
     }
-    if (answer->status == 409) return parse_slave_state(answer->body);
+    if (answer->status == 403) {
+        spdlog::error("slave {} refused the announcement's proof: is CONTROL_PLANE_KEY the same on the LB and the "
+                      "slaves? ({})", index, answer->body);
+    }
+    if (answer->status == 409) return proven_state(slot, index, answer->body, "announcement_refusal");
     return std::nullopt;
+}
+
+std::optional<coordination::LeaderState> ClusterProber::proven_state(Connections& slot, int index,
+                                                                     const std::string& body, const char* message) {
+    const SlaveStateReading reading = read_slave_state(key_, body);
+    if (reading.unproven) metrics_.add("control_rejected_total", label("message", message));
+    if (reading.unproven && !slot.unproven) {
+        spdlog::warn("slave {} reported a leader term without the LB's proof; ignored (is CONTROL_PLANE_KEY the same "
+                     "on the LB and the slaves?)", index);
+    }
+    slot.unproven = reading.unproven;
+    return reading.state;
 }
 
 }  // namespace cdb::lb

@@ -10,8 +10,10 @@
 
 #include "cdb/cluster_addresses.h"
 #include "cdb/config.h"
+#include "cdb/control_key.h"
 #include "cdb/coordination/decisions.h"
 #include "cdb/coordination/events.h"
+#include "cdb/metrics.h"
 #include "cdb/redis_connection.h"
 
 namespace httplib {
@@ -22,7 +24,10 @@ namespace cdb::lb {
 
 class ClusterProber {
 public:
-    ClusterProber(const DeploymentConfig& config, const ClusterAddresses& addresses);
+    // `key` proves the announcements and checks the terms slaves report; what fails that check is
+    // counted in `metrics` and never adopted.
+    ClusterProber(const DeploymentConfig& config, const ClusterAddresses& addresses, const ControlKey& key,
+                  Metrics& metrics);
     ~ClusterProber();
 
     coordination::ClusterProbe probe(int index);
@@ -36,13 +41,18 @@ private:
         std::mutex mutex;  // one job per cluster at a time
         std::unique_ptr<RedisConnection> redis;
         std::unique_ptr<httplib::Client> slave;
+        bool unproven = false;  // its last report lacked the proof: logged once, not every round
     };
     Connections& connections(int index);
     RedisReply redis_command(Connections& slot, int index, const std::vector<std::string>& command);
     httplib::Client& slave_client(Connections& slot, int index);
     std::optional<int> cluster_of(const std::string& host, int port) const;
+    std::optional<coordination::LeaderState> proven_state(Connections& slot, int index, const std::string& body,
+                                                          const char* message);
 
     const ClusterAddresses& addresses_;
+    const ControlKey& key_;
+    Metrics& metrics_;
     const RedisTimeouts redis_timeouts_;
     const RedisCredentials redis_credentials_;  // the coordinator user: election commands, no data
     const std::chrono::milliseconds http_connect_timeout_;

@@ -5,15 +5,17 @@
 #include <algorithm>
 
 #include "cdb/json_builder.h"
+#include "cdb/protocol.h"
 
 namespace cdb::lb {
 namespace {
 
-constexpr int max_clusters = 256;
 constexpr std::size_t worker_threads = 8;
 constexpr coordination::Millis membership_refresh_ms = 1000;
 // How many names past the known clusters are tried, to notice clusters added by kubectl scale.
 constexpr int discovery_lookahead = 4;
+// Elections /lb/status lists (the topology page shows them).
+constexpr std::size_t recent_elections_kept = 10;
 
 coordination::Config coordination_config(const DeploymentConfig& config) {
     coordination::Config converted;
@@ -35,14 +37,15 @@ const char* role_name(const coordination::RedisInfo& redis) {
 }  // namespace
 
 CoordinatorLoop::CoordinatorLoop(const DeploymentConfig& config, const ClusterAddresses& addresses,
-                                 RoutingBoard& board, ReportQueue& reports, Metrics& metrics)
+                                 RoutingBoard& board, ReportQueue& reports, Metrics& metrics, const ControlKey& key)
     : config_(config),
       addresses_(addresses),
       board_(board),
       reports_(reports),
       metrics_(metrics),
+      key_(key),
       coordinator_(coordination_config(config)),
-      prober_(config, addresses),
+      prober_(config, addresses, key, metrics),
       resolver_(std::chrono::milliseconds(std::max(config.election.probe_interval_ms, 200))),
       workers_(worker_threads),
       epoch_(std::chrono::steady_clock::now()),
@@ -118,7 +121,7 @@ void CoordinatorLoop::refresh_membership(Millis now) {
     std::vector<int> present;
     if (names_vary) {
         const int known = coordinator_.status().clusters.empty() ? 0 : coordinator_.status().clusters.rbegin()->first + 1;
-        const int scan = std::min(max_clusters, std::max(desired, known) + discovery_lookahead);
+        const int scan = std::min(protocol::max_clusters, std::max(desired, known) + discovery_lookahead);
         std::vector<std::string> hosts;
         for (int index = 0; index < scan; ++index) hosts.push_back(addresses_.host(index));
         const auto resolved = resolver_.resolve_all(hosts);
@@ -140,7 +143,7 @@ void CoordinatorLoop::refresh_membership(Millis now) {
         }
     } else {
         const auto shared_host = resolver_.resolve_all({addresses_.host(0)}).front().address;
-        for (int index = 0; index < max_clusters; ++index) {
+        for (int index = 0; index < protocol::max_clusters; ++index) {
             const bool wanted = index < desired || draining_.count(index);
             if (!wanted || drained_.count(index)) continue;
             present.push_back(index);
@@ -221,6 +224,8 @@ void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
             metrics_.add("elections_total", label("reason", coordination::to_string(record.reason)));
             spdlog::warn("elected cluster {} as Redis-leader at term {} ({}, {} ms)", record.state.leader,
                          record.state.term, coordination::to_string(record.reason), record.ended_at - record.started_at);
+            recent_elections_.push_back(record);
+            if (recent_elections_.size() > recent_elections_kept) recent_elections_.pop_front();
         }
         for (const auto& order : decisions.redis) prober_.replica_of(order.index, order.master);
         // A new term goes out at once, before the announcements (which wait for every slave):
@@ -258,7 +263,9 @@ void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
 
 void CoordinatorLoop::publish(Millis now) {
     const coordination::Status status = coordinator_.status();
-    board_.publish(RoutingView{status.state, coordinator_.ready_clusters(), slave_addresses_});
+    const std::string proof =
+        status.state.term > 0 ? protocol::leader_grant_proof(key_, status.state.term, status.state.leader) : "";
+    board_.publish(RoutingView{status.state, proof, coordinator_.ready_clusters(), slave_addresses_});
 
     std::map<std::string, std::uint64_t> up;
     std::vector<std::string> clusters;
@@ -296,18 +303,23 @@ void CoordinatorLoop::publish(Millis now) {
         .field("ready", coordinator_.ready_clusters())
         .field("draining", std::vector<int>(draining_.begin(), draining_.end()))
         .field("drained", std::vector<int>(drained_.begin(), drained_.end()));
+    const auto election_json = [now](const coordination::ElectionRecord& record) {
+        return JsonBuilder()
+            .field("term", record.state.term)
+            .field("leader", record.state.leader)
+            .field("reason", coordination::to_string(record.reason))
+            .field("duration_ms", record.ended_at - record.started_at)
+            .field("ago_ms", now - record.ended_at)
+            .str();
+    };
     if (status.last_election) {
-        const auto& record = *status.last_election;
-        body.raw_field("last_election", JsonBuilder()
-                                            .field("term", record.state.term)
-                                            .field("leader", record.state.leader)
-                                            .field("reason", coordination::to_string(record.reason))
-                                            .field("duration_ms", record.ended_at - record.started_at)
-                                            .field("ago_ms", now - record.ended_at)
-                                            .str());
+        body.raw_field("last_election", election_json(*status.last_election));
     } else {
         body.null_field("last_election");
     }
+    std::vector<std::string> recent;
+    for (const auto& record : recent_elections_) recent.push_back(election_json(record));
+    body.raw_array("recent_elections", recent);
     if (status.pending) {
         body.raw_field("pending_election", JsonBuilder()
                                                .field("reason", coordination::to_string(status.pending->reason))

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -13,6 +14,7 @@
 
 #include "cdb/cluster_addresses.h"
 #include "cdb/config.h"
+#include "cdb/control_key.h"
 #include "cdb/coordination/coordinator.h"
 #include "cdb/metrics.h"
 #include "cluster_prober.h"
@@ -26,7 +28,7 @@ namespace cdb::lb {
 class CoordinatorLoop {
 public:
     CoordinatorLoop(const DeploymentConfig& config, const ClusterAddresses& addresses, RoutingBoard& board,
-                    ReportQueue& reports, Metrics& metrics);
+                    ReportQueue& reports, Metrics& metrics, const ControlKey& key);
     ~CoordinatorLoop();
 
     void start();
@@ -34,7 +36,7 @@ public:
 
     // The JSON behind /lb/status, as of the last round.
     std::string status_json() const;
-    // Rescale: clusters at or above `size` first lose the leadership, then leave (docs/SCALING.md).
+    // Rescale: clusters at or above `size` first lose the leadership, then leave (docs/DEPLOY.md#scaling).
     void request_size(int size);
 
 private:
@@ -57,6 +59,7 @@ private:
     RoutingBoard& board_;
     ReportQueue& reports_;
     Metrics& metrics_;
+    const ControlKey& key_;
     coordination::Coordinator coordinator_;
     ClusterProber prober_;
     NameResolver resolver_;
@@ -80,6 +83,7 @@ private:
     std::set<int> draining_;
     std::set<int> drained_;
     std::map<int, SocketAddress> slave_addresses_;  // resolved at each membership refresh
+    std::deque<coordination::ElectionRecord> recent_elections_;  // the newest last, for /lb/status
     Millis membership_refreshed_at_ = -1;
 
     mutable std::mutex status_mutex_;

@@ -1,12 +1,13 @@
 #include "forward_rules.h"
 
+#include "cdb/protocol.h"
 #include "slave_state.h"
 
 namespace cdb::lb {
 namespace {
 
 // Headers a slave's answer may carry that the client must see.
-constexpr const char* passed_headers[] = {"X-Replication", "Retry-After", "Allow"};
+constexpr const char* passed_headers[] = {protocol::replication_header, "Retry-After", "Allow"};
 
 std::string slave_name(int slave) { return "slave-" + std::to_string(slave); }
 
@@ -16,7 +17,8 @@ HttpResponse no_slave_could_serve(const std::string& last_problem) {
     return error_response(503, "no slave could serve the request (" + last_problem + ")").with_header("Retry-After", "1");
 }
 
-AttemptVerdict judge_attempt(int slave, std::int64_t term, bool idempotent, const UpstreamOutcome& outcome) {
+AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term, bool idempotent,
+                             const UpstreamOutcome& outcome) {
     AttemptVerdict verdict;
     if (!outcome.response) {
         verdict.problem = slave_name(slave) + ": " + outcome.problem;
@@ -30,19 +32,23 @@ AttemptVerdict judge_attempt(int slave, std::int64_t term, bool idempotent, cons
         return verdict;
     }
     const UpstreamResponse& response = *outcome.response;
-    if (response.header("X-Retry-Elsewhere")) {
-        // A stopping slave counts as a failed forward, so it is ejected before it closes its sockets.
-        const auto newer = response.status == 409 ? parse_slave_state(response.body) : std::nullopt;
-        if (newer) {
-            verdict.report = SlaveStateReport{slave, *newer};
+    if (response.header(protocol::retry_elsewhere_header)) {
+        // A stopping slave counts as a failed forward, so it is ejected before it closes its sockets;
+        // so does one that reports a term without the LB's proof.
+        const auto reading = response.status == 409 ? read_slave_state(key, response.body) : SlaveStateReading{};
+        if (reading.state) {
+            verdict.report = SlaveStateReport{slave, *reading.state};
+            verdict.outcome = "stale_term";
+            verdict.problem = slave_name(slave) + " follows a newer leader term";
         } else {
             verdict.report = ForwardFailure{slave};
+            verdict.outcome = reading.unproven ? "unproven_term" : "stopping";
+            verdict.problem = slave_name(slave) + (reading.unproven ? " reported a leader term without the LB's proof"
+                                                                    : " is stopping");
         }
-        verdict.outcome = newer ? "stale_term" : "stopping";
-        verdict.problem = slave_name(slave) + (newer ? " follows a newer leader term" : " is stopping");
         return verdict;
     }
-    if (response.header("X-Leader-Failure")) {  // 503 refused, or 504 outcome unknown
+    if (response.header(protocol::leader_failure_header)) {  // 503 refused, or 504 outcome unknown
         verdict.report = coordination::LeaderFailureReport{slave, term};
     }
     verdict.outcome = "answered";

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "cdb/control_key.h"
 #include "cdb/http_types.h"
 #include "report_queue.h"
 #include "upstream_loop.h"
@@ -21,7 +22,9 @@ struct AttemptVerdict {
     const char* outcome;                 // the attempt's metric label
 };
 
-AttemptVerdict judge_attempt(int slave, std::int64_t term, bool idempotent, const UpstreamOutcome& outcome);
+// `key` checks the term a refusing slave reports: a term without the LB's proof is not learnt.
+AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term, bool idempotent,
+                             const UpstreamOutcome& outcome);
 
 // The error for a request that no slave could serve.
 HttpResponse no_slave_could_serve(const std::string& last_problem);

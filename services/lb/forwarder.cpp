@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "cdb/json_builder.h"
+#include "cdb/protocol.h"
 #include "forward_rules.h"
 
 namespace cdb::lb {
@@ -22,13 +23,14 @@ struct Forwarder::Exchange {
 };
 
 Forwarder::Forwarder(UpstreamClient& upstreams, const ClusterAddresses& addresses, const RoutingBoard& board,
-                     ReportQueue& reports, Metrics& metrics, int max_attempts)
+                     ReportQueue& reports, Metrics& metrics, const ControlKey& key, int max_attempts)
     : max_attempts_(max_attempts),
       upstreams_(upstreams),
       addresses_(addresses),
       board_(board),
       reports_(reports),
-      metrics_(metrics) {
+      metrics_(metrics),
+      key_(key) {
     metrics_.describe("requests_total", "counter", "Client data requests by route and status.");
     metrics_.describe("upstream_attempts_total", "counter", "Attempts to reach a slave by outcome.");
     metrics_.histogram("upstream_latency_seconds", "Time a slave took to answer a forwarded request.",
@@ -72,9 +74,10 @@ void Forwarder::forward(const HttpRequest& request, const char* route, Reply rep
     if (!request.raw_query.empty()) line.append("?").append(request.raw_query);
     line.append(" HTTP/1.1\r\n");
     std::string& headers = exchange->common_headers;
-    headers.reserve(96 + request.body.size());
-    headers.append("X-Leader-Term: ").append(std::to_string(view.state.term));
-    headers.append("\r\nX-Leader: ").append(std::to_string(view.state.leader)).append("\r\n");
+    headers.reserve(192 + request.body.size());
+    headers.append(protocol::leader_term_header).append(": ").append(std::to_string(view.state.term));
+    headers.append("\r\n").append(protocol::leader_header).append(": ").append(std::to_string(view.state.leader));
+    headers.append("\r\n").append(protocol::leader_proof_header).append(": ").append(view.leader_proof).append("\r\n");
     if (auto content_type = request.header("content-type")) headers.append("Content-Type: ").append(*content_type).append("\r\n");
     headers.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n\r\n");
     headers.append(request.body);
@@ -105,7 +108,7 @@ bool Forwarder::conclude(Exchange& exchange, UpstreamOutcome outcome, int slave)
     if (outcome.failure != UpstreamFailure::overloaded) {
         metrics_.observe("upstream_latency_seconds", std::chrono::duration<double>(outcome.elapsed).count());
     }
-    AttemptVerdict verdict = judge_attempt(slave, exchange.view->state.term, exchange.idempotent, outcome);
+    AttemptVerdict verdict = judge_attempt(key_, slave, exchange.view->state.term, exchange.idempotent, outcome);
     if (verdict.report) reports_.push(std::move(*verdict.report));
     metrics_.add("upstream_attempts_total", label("outcome", verdict.outcome));
     exchange.last_problem = std::move(verdict.problem);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cdb/cluster_addresses.h"
+#include "cdb/control_key.h"
 #include "cdb/metrics.h"
 #include "cdb/route_table.h"
 #include "report_queue.h"
@@ -18,7 +19,7 @@ namespace cdb::lb {
 class Forwarder {
 public:
     Forwarder(UpstreamClient& upstreams, const ClusterAddresses& addresses, const RoutingBoard& board,
-              ReportQueue& reports, Metrics& metrics, int max_attempts);
+              ReportQueue& reports, Metrics& metrics, const ControlKey& key, int max_attempts);
     void add_routes(RouteTable& routes);
 
 private:
@@ -35,6 +36,7 @@ private:
     const RoutingBoard& board_;
     ReportQueue& reports_;
     Metrics& metrics_;
+    const ControlKey& key_;
     std::atomic<std::uint64_t> next_{0};
 };
 

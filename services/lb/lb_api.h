@@ -1,5 +1,9 @@
 #pragma once
-// The LB's own routes: /lb/healthz, /lb/status, /lb/metrics and PUT /lb/size (rescale).
+// The LB's own routes: /lb/healthz, /lb/status, /lb/metrics, the topology page /lb/ui and PUT
+// /lb/size (rescale). What changes state needs the admin token; what only reads is open to whoever
+// reaches the LB (docs/SECURITY.md).
+#include <string>
+
 #include "cdb/metrics.h"
 #include "cdb/route_table.h"
 #include "coordinator_loop.h"
@@ -8,14 +12,17 @@ namespace cdb::lb {
 
 class LbApi {
 public:
-    LbApi(CoordinatorLoop& loop, Metrics& metrics) : loop_(loop), metrics_(metrics) {}
+    LbApi(CoordinatorLoop& loop, Metrics& metrics, std::string admin_token);
     void add_routes(RouteTable& routes);
 
 private:
     HttpResponse resize(const HttpRequest& request);
+    // A 401 or 403 when the request does not carry `Authorization: Bearer <admin token>`.
+    std::optional<HttpResponse> refuse_unauthorized(const HttpRequest& request);
 
     CoordinatorLoop& loop_;
     Metrics& metrics_;
+    const std::string admin_token_;
 };
 
 }  // namespace cdb::lb

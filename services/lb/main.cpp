@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cdb/cluster_addresses.h"
+#include "cdb/control_key.h"
 #include "cdb/http_server.h"
 #include "cdb/metrics.h"
 #include "cdb/service_main.h"
@@ -41,12 +42,13 @@ cdb::lb::UpstreamLimits upstream_limits(const cdb::DeploymentConfig& config) {
 struct LbService {
     explicit LbService(const cdb::DeploymentConfig& config)
         : addresses(config),
+          control_key(config.control_plane_key),
           metrics("lb"),
           reports(report_queue_capacity),
           upstreams(upstream_limits(config), static_cast<std::size_t>(lb_threads(config))),
-          loop(config, addresses, board, reports, metrics),
-          forwarder(upstreams, addresses, board, reports, metrics, max_forward_attempts),
-          api(loop, metrics) {
+          loop(config, addresses, board, reports, metrics, control_key),
+          forwarder(upstreams, addresses, board, reports, metrics, control_key, max_forward_attempts),
+          api(loop, metrics, config.admin_token) {
         metrics.sampled("reports_dropped_total", "counter",
                         "Slave reports dropped because the coordinator loop was behind (queue full).",
                         [this] { return static_cast<double>(reports.dropped()); });
@@ -60,6 +62,7 @@ struct LbService {
     }
 
     cdb::ClusterAddresses addresses;
+    const cdb::ControlKey control_key;
     cdb::Metrics metrics;
     cdb::lb::RoutingBoard board;
     cdb::lb::ReportQueue reports;

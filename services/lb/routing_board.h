@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "cdb/coordination/events.h"
@@ -13,6 +14,7 @@ namespace cdb::lb {
 
 struct RoutingView {
     coordination::LeaderState state;
+    std::string leader_proof;  // X-Leader-Proof of `state` (docs/PROTOCOL.md); empty at term 0
     std::vector<int> ready;  // slaves that receive forwarded requests
     std::map<int, SocketAddress> addresses;  // where each slave's HTTP port was, at the last lookup
 };

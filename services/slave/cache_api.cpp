@@ -9,6 +9,7 @@
 
 #include "cdb/json_builder.h"
 #include "cdb/json_input.h"
+#include "cdb/protocol.h"
 #include "cdb/text_rules.h"
 
 namespace cdb::slave {
@@ -43,6 +44,8 @@ int status_for(const TextVerdict& verdict) { return verdict.problem == TextProbl
 CacheApi::CacheApi(const LimitsConfig& limits, LeaderLink& leader, Metrics& metrics)
     : limits_(limits), leader_(leader), metrics_(metrics) {
     metrics_.describe("requests_total", "counter", "Data API requests by route and status.");
+    metrics_.describe("control_rejected_total", "counter",
+                      "Control messages refused for lack of the LB's proof; they changed nothing.");
 }
 
 void CacheApi::add_routes(RouteTable& routes) {
@@ -65,7 +68,7 @@ RouteHandler CacheApi::guarded(const char* route,
         if (stopping_) {
             response = error_response(503, "this slave is stopping; retry on another one")
                            .with_header("Retry-After", "1")
-                           .with_header("X-Retry-Elsewhere", "stopping");
+                           .with_header(protocol::retry_elsewhere_header, "stopping");
             response.close_connection = true;
         } else if (auto refusal = follow_forwarded_term(request)) {
             response = std::move(*refusal);
@@ -90,27 +93,32 @@ void CacheApi::wait_quiet(std::chrono::milliseconds quiet, std::chrono::millisec
 }
 
 std::optional<HttpResponse> CacheApi::follow_forwarded_term(const HttpRequest& request) {
-    auto term_header = request.header("x-leader-term");
-    auto leader_header = request.header("x-leader");
-    if (!term_header && !leader_header) return std::nullopt;
-    auto term = parse_decimal(term_header.value_or(""), LLONG_MAX);
-    auto leader = parse_decimal(leader_header.value_or(""), INT_MAX);
-    if (!term || !leader || *term == 0) {
-        return error_response(400, "X-Leader-Term and X-Leader must both be positive integers");
+    auto term_header = request.header(protocol::leader_term_header);
+    auto leader_header = request.header(protocol::leader_header);
+    auto proof = request.header(protocol::leader_proof_header);
+    if (!term_header && !leader_header && !proof) return std::nullopt;
+    auto term = parse_decimal(term_header.value_or(""), protocol::max_term);
+    auto leader = parse_decimal(leader_header.value_or(""), protocol::max_clusters - 1);
+    if (!term || !leader || !protocol::valid_term(*term)) {
+        return error_response(400, std::string(protocol::leader_term_header) + " must be an integer from 1 to " +
+                                       std::to_string(protocol::max_term) + " and " + protocol::leader_header +
+                                       " one from 0 to " + std::to_string(protocol::max_clusters - 1));
+    }
+    if (!protocol::leader_grant_proven(leader_.control_key(), *term, static_cast<int>(*leader), proof.value_or(""))) {
+        metrics_.add("control_rejected_total", label("message", "forwarded"));
+        return error_response(403, std::string("refused: ") + protocol::leader_term_header + " and " +
+                                       protocol::leader_header + " come only from the LB, with its " +
+                                       protocol::leader_proof_header + "; nothing was changed (docs/PROTOCOL.md)");
     }
     LeaderState proposal = leader_.state();
     proposal.term = *term;
     proposal.leader = static_cast<int>(*leader);
     const LeaderUpdate update = leader_.propose(proposal);
     if (update == LeaderUpdate::adopted || update == LeaderUpdate::confirmed) return std::nullopt;
-    const LeaderState current = leader_.state();
-    return json_response(409, JsonBuilder()
-                                  .field("error", std::string("refused leader term ") + std::to_string(*term) + ": " +
-                                                      to_string(update))
-                                  .field("term", current.term)
-                                  .field("leader", current.leader)
-                                  .str())
-        .with_header("X-Retry-Elsewhere", "stale-term");
+    JsonBuilder body;
+    body.field("error", std::string("refused leader term ") + std::to_string(*term) + ": " + to_string(update));
+    return json_response(409, protocol::add_reported_leader(body, leader_.control_key(), leader_.state()).str())
+        .with_header(protocol::retry_elsewhere_header, "stale-term");
 }
 
 std::optional<std::string> CacheApi::decode_key(std::string_view encoded, HttpResponse& rejection) const {
@@ -134,7 +142,7 @@ HttpResponse CacheApi::failure_response(const LeaderCall& call) const {
             : unavailable(call.message, call.state);
     const bool counts = call.failure == LeaderFailure::leader_unreachable ||
                         call.failure == LeaderFailure::leader_not_master;
-    if (counts) response.with_header("X-Leader-Failure", std::to_string(call.state.term));
+    if (counts) response.with_header(protocol::leader_failure_header, std::to_string(call.state.term));
     return response;
 }
 
@@ -145,9 +153,9 @@ HttpResponse CacheApi::refusal_response(const LeaderCall& call, const char* oper
 }
 
 HttpResponse CacheApi::served(HttpResponse response, const LeaderCall& call) const {
-    response.with_header("X-Leader-Term", std::to_string(call.state.term))
-        .with_header("X-Leader", std::to_string(call.state.leader));
-    if (!call.replication.empty()) response.with_header("X-Replication", call.replication);
+    response.with_header(protocol::leader_term_header, std::to_string(call.state.term))
+        .with_header(protocol::leader_header, std::to_string(call.state.leader));
+    if (!call.replication.empty()) response.with_header(protocol::replication_header, call.replication);
     return response;
 }
 

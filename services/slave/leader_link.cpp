@@ -19,6 +19,7 @@ bool is_not_master_error(const RedisReply& reply) {
 LeaderLink::LeaderLink(const DeploymentConfig& config, const ClusterAddresses& addresses)
     : addresses_(addresses),
       replication_(config.replication),
+      control_key_(config.control_plane_key),
       pool_(static_cast<std::size_t>(config.redis.pool_size),
             RedisTimeouts{std::chrono::milliseconds(config.redis.connect_timeout_ms),
                           std::chrono::milliseconds(config.redis.command_timeout_ms)},

@@ -8,6 +8,7 @@
 
 #include "cdb/cluster_addresses.h"
 #include "cdb/config.h"
+#include "cdb/control_key.h"
 #include "cdb/leader_state.h"
 #include "cdb/redis_pool.h"
 
@@ -36,8 +37,10 @@ class LeaderLink {
 public:
     LeaderLink(const DeploymentConfig& config, const ClusterAddresses& addresses);
 
+    // Only the LB may change (term, leader): callers propose what its key proved (docs/PROTOCOL.md).
     LeaderUpdate propose(const LeaderState& proposal);
     LeaderState state() const;
+    const ControlKey& control_key() const { return control_key_; }
     std::optional<Endpoint> leader_redis() const { return pool_.target(); }
 
     LeaderCall read(const std::vector<std::string>& command);
@@ -54,6 +57,7 @@ private:
 
     const ClusterAddresses& addresses_;
     const ReplicationConfig replication_;
+    const ControlKey control_key_;
     mutable std::mutex mutex_;
     LeaderState state_;
     RedisPool pool_;

@@ -1,10 +1,8 @@
 #include "ops_api.h"
 
-#include <rapidjson/document.h>
-
 #include "cdb/http_server.h"
 #include "cdb/json_builder.h"
-#include "cdb/json_input.h"
+#include "cdb/protocol.h"
 #include "cdb/redis_info.h"
 
 namespace cdb::slave {
@@ -28,6 +26,8 @@ OpsApi::OpsApi(const DeploymentConfig& config, const ClusterAddresses& addresses
                    [this] { return static_cast<double>(leader_.state().leader); });
     metrics_.sampled("leader_failures_total", "counter", "Failed operations against the leader's Redis.",
                    [this] { return static_cast<double>(leader_.failures_total()); });
+    metrics_.describe("control_rejected_total", "counter",
+                      "Control messages refused for lack of the LB's proof; they changed nothing.");
 }
 
 void OpsApi::add_routes(RouteTable& routes) {
@@ -35,9 +35,10 @@ void OpsApi::add_routes(RouteTable& routes) {
               return json_response(200, R"({"status":"alive"})");
           })
         .exact("GET", "/readyz", [this](const HttpRequest&, std::string_view) { return ready(); })
-        .exact("GET", "/status", [this](const HttpRequest&, std::string_view) { return status(); })
+        .exact("GET", protocol::status_path, [this](const HttpRequest&, std::string_view) { return status(); })
         .exact("GET", "/metrics", [this](const HttpRequest&, std::string_view) { return metrics_response(metrics_); })
-        .exact("PUT", "/internal/leader", [this](const HttpRequest& request, std::string_view) { return announce(request); });
+        .exact("PUT", protocol::announce_path,
+               [this](const HttpRequest& request, std::string_view) { return announce(request); });
 }
 
 HttpResponse OpsApi::ready() {
@@ -67,7 +68,8 @@ HttpResponse OpsApi::status() {
     const LeaderState state = leader_.state();
     const auto leader_redis = leader_.leader_redis();
     JsonBuilder body;
-    body.field("index", index_).field("term", state.term).field("leader", state.leader);
+    body.field("index", index_);
+    protocol::add_reported_leader(body, leader_.control_key(), state);
     if (leader_redis) body.field("leader_redis", leader_redis->to_string());
     else body.null_field("leader_redis");
     return json_response(200, body.field("ready", state.known())
@@ -81,30 +83,19 @@ HttpResponse OpsApi::status() {
 }
 
 HttpResponse OpsApi::announce(const HttpRequest& request) {
-    rapidjson::Document body;
-    const bool parsed = !parse_json_input(body, request.body);
-    auto integer = [&](const char* name) -> std::optional<std::int64_t> {
-        if (!parsed || !body.IsObject()) return std::nullopt;
-        auto it = body.FindMember(name);
-        if (it == body.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
-        return it->value.GetInt64();
-    };
-    auto term = integer("term");
-    auto leader = integer("leader");
-    const bool has_followers = parsed && body.IsObject() && body.HasMember("followers");
-    auto followers = has_followers ? integer("followers") : std::optional<std::int64_t>(0);
-    if (!term || *term < 1 || !leader || *leader < 0 || *leader > 255 || !followers || *followers < 0 ||
-        *followers > 255) {
-        return error_response(400, R"(body must be {"term": int >= 1, "leader": int 0..255, "followers"?: int 0..255})");
+    const auto verdict = protocol::decode_announcement(leader_.control_key(), request.body);
+    if (!verdict.announcement) {
+        if (!verdict.unproven) return error_response(400, verdict.problem);
+        metrics_.add("control_rejected_total", label("message", "announcement"));
+        return error_response(403, "refused, nothing was changed: " + verdict.problem);
     }
-    const LeaderUpdate update =
-        leader_.propose(LeaderState{*term, static_cast<int>(*leader), static_cast<int>(*followers)});
-    const LeaderState current = leader_.state();
+    const LeaderUpdate update = leader_.propose(*verdict.announcement);
     const bool accepted = update == LeaderUpdate::adopted || update == LeaderUpdate::confirmed;
     JsonBuilder reply;
     reply.field("accepted", accepted);
     if (!accepted) reply.field("error", std::string("announcement refused: ") + to_string(update));
-    return json_response(accepted ? 200 : 409, reply.field("term", current.term).field("leader", current.leader).str());
+    return json_response(accepted ? 200 : 409,
+                         protocol::add_reported_leader(reply, leader_.control_key(), leader_.state()).str());
 }
 
 }  // namespace cdb::slave

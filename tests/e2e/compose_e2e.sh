@@ -220,6 +220,10 @@ check "delete user:1" answers 200 DELETE /delete/user%3A1
 unset 'acked[user:1]'
 check "user:1 is gone (404)" answers 404 GET /get/user%3A1
 check "50 writes and reads" traffic 50 before
+page_served() { request GET /lb/ui; [[ $code == 200 && $body == *'<script src="/lb/ui/app.js"'* ]]; }
+check "the topology page is served" page_served
+check "PUT /lb/size without the admin token is refused (401)" answers 401 PUT /lb/size '{"size":1}'
+check "and nothing drains" ready_is 3
 
 section "stop a cluster that is not the leader, while requests run"
 leader=$(status_field leader)

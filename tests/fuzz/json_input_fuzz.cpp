@@ -13,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     rapidjson::Document document;
     const auto problem = cdb::parse_json_input(document, text);
     if (!problem && cdb::json_nested_deeper_than(text, cdb::max_json_depth)) std::abort();
-    cdb::lb::parse_slave_state(text);
+    static const cdb::ControlKey key("control-plane-key-of-the-fuzzer-001");
+    cdb::lb::read_slave_state(key, text);
     return 0;
 }

@@ -24,7 +24,9 @@ const cdb::DeploymentConfig& deployment() {
         const std::map<std::string, std::string> env{
             {"CLUSTER_HOST_TEMPLATE", "127.0.0.1"}, {"CLUSTER_SIZE", "2"},       {"CLUSTER_INDEX", "0"},
             {"CLUSTER_PORT_STEP", "1"},             {"REDIS_PORT", "1"},         {"SLAVE_PORT", "3"},
-            {"LIMITS_MAX_KEY_BYTES", "64"},         {"LIMITS_MAX_VALUE_BYTES", "256"}};
+            {"LIMITS_MAX_KEY_BYTES", "64"},         {"LIMITS_MAX_VALUE_BYTES", "256"},
+            {"REDIS_DATA_PASSWORD", "fuzz-data-password-01"},
+            {"CONTROL_PLANE_KEY", "fuzz-control-plane-key-0000000000001"}};
         return cdb::parse_config(
             "",
             [env](const std::string& name) {

@@ -203,19 +203,32 @@ TEST_P(KindManifests, RedisIsReachableOnlyFromSlaveAndLbPods) {
     ADD_FAILURE() << "no ingress rule for the redis port";
 }
 
+// Only the LB sends the slaves control messages (docs/SECURITY.md); the kubelet's probes come from
+// the node, which a NetworkPolicy always lets through.
+TEST_P(KindManifests, TheSlavesHttpPortIsReachableOnlyFromTheLbPod) {
+    const YAML::Node ingress = find("NetworkPolicy", "slave-redis")["spec"]["ingress"];
+    for (const auto& rule : ingress) {
+        if (rule["ports"][0]["port"].Scalar() != "http") continue;
+        ASSERT_EQ(rule["from"].size(), 1u);
+        EXPECT_EQ(rule["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"].Scalar(), "lb");
+        return;
+    }
+    ADD_FAILURE() << "no ingress rule for the http port";
+}
+
 // Least privilege (docs/SECURITY.md): the Secret's keys go only where they are used, and no
-// password is written in the manifests.
-TEST_P(KindManifests, EachContainerGetsOnlyTheRedisPasswordsItUsesFromTheSecret) {
+// secret is written in the manifests.
+TEST_P(KindManifests, EachContainerGetsOnlyTheSecretsItUsesFromTheSecret) {
     std::map<std::string, std::vector<std::string>> expected{
-        {"slave", {"REDIS_DATA_PASSWORD"}},
+        {"slave", {"REDIS_DATA_PASSWORD", "CONTROL_PLANE_KEY"}},
         {"redis", {"REDIS_DATA_PASSWORD", "REDIS_COORDINATOR_PASSWORD", "REDIS_REPLICATION_PASSWORD"}},
-        {"lb", {"REDIS_COORDINATOR_PASSWORD"}}};
+        {"lb", {"REDIS_COORDINATOR_PASSWORD", "CONTROL_PLANE_KEY", "ADMIN_TOKEN"}}};
     for (const auto& [kind, name] : {std::pair<std::string, std::string>{"StatefulSet", "slave"}, {"Deployment", "lb"}}) {
         for (const auto& container : pod(kind, name)["spec"]["containers"]) {
             std::vector<std::string> passwords;
             for (const auto& variable : container["env"]) {
                 const std::string variable_name = variable["name"].Scalar();
-                if (variable_name.find("PASSWORD") == std::string::npos) continue;
+                if (!variable["valueFrom"] && variable_name.find("PASSWORD") == std::string::npos) continue;
                 passwords.push_back(variable_name);
                 EXPECT_FALSE(variable["value"]) << variable_name << " written in the manifest";
                 EXPECT_EQ(variable["valueFrom"]["secretKeyRef"]["name"].Scalar(), "consult-db-redis-auth");

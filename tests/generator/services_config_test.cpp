@@ -32,7 +32,9 @@ cdb::EnvLookup lookup_in(std::map<std::string, std::string> variables) {
 // Kubernetes Secret both carry these keys.
 const std::map<std::string, std::string> secrets{{"REDIS_DATA_PASSWORD", "data-password-00001"},
                                                  {"REDIS_COORDINATOR_PASSWORD", "coordinator-password-1"},
-                                                 {"REDIS_REPLICATION_PASSWORD", "replication-password-1"}};
+                                                 {"REDIS_REPLICATION_PASSWORD", "replication-password-1"},
+                                                 {"CONTROL_PLANE_KEY", "control-plane-key-0000000000000001"},
+                                                 {"ADMIN_TOKEN", "admin-token-00000000000000000000001"}};
 
 // The service's environment plus its env_file, the secrets file.
 cdb::EnvLookup compose_environment(const YAML::Node& service) {
@@ -101,12 +103,15 @@ TEST(ServicesConfig, KindConfigFileParsesForEveryPodAndTheLb) {
         EXPECT_EQ(config.cluster.size, 4);
         EXPECT_EQ(config.cluster.host_template, "slave-{i}.slave");
         EXPECT_EQ(config.redis.data_password, secrets.at("REDIS_DATA_PASSWORD"));
+        EXPECT_EQ(config.control_plane_key, secrets.at("CONTROL_PLANE_KEY"));
         expect_non_defaults(config);
     }
     const cdb::DeploymentConfig config = cdb::parse_config(json, kind_environment(first_container(documents, "Deployment")),
                                                            cdb::ConfigUser::lb, "lb-5d9f8-x2x7q");
     EXPECT_EQ(config.lb.port, 8080);
     EXPECT_EQ(config.redis.coordinator_password, secrets.at("REDIS_COORDINATOR_PASSWORD"));
+    EXPECT_EQ(config.control_plane_key, secrets.at("CONTROL_PLANE_KEY"));
+    EXPECT_EQ(config.admin_token, secrets.at("ADMIN_TOKEN"));
     expect_non_defaults(config);
 }
 

@@ -337,16 +337,16 @@ TEST_F(LbTest, RescalesInPlaceWithoutLosingWrites) {
     ASSERT_EQ(write_keys(*system_, 0, 40), 40);
     system_->start_cluster(3);
     system_->start_cluster(4);
-    ASSERT_EQ(system_->client().Put("/lb/size", R"({"size":5})", "application/json")->status, 202);
+    ASSERT_EQ(system_->resize(5)->status, 202);
     ASSERT_TRUE(system_->wait_ready(5)) << system_->logs();
     ASSERT_EQ(write_keys(*system_, 40, 80), 40);
 
-    ASSERT_EQ(system_->client().Put("/lb/size", R"({"size":2})", "application/json")->status, 202);
+    ASSERT_EQ(system_->resize(2)->status, 202);
     ASSERT_TRUE(wait_until([&] { return system_->drained() == std::vector<int>{2, 3, 4}; }, 5000ms)) << system_->logs();
     for (int index : {2, 3, 4}) system_->kill_cluster(index);
     ASSERT_TRUE(system_->wait_ready(2)) << system_->logs();
     EXPECT_EQ(missing_keys(*system_, 0, 80), std::vector<int>{});
-    EXPECT_EQ(system_->client().Put("/lb/size", R"({"size":0})", "application/json")->status, 400);
+    EXPECT_EQ(system_->resize(0)->status, 400);
 }
 
 TEST_F(LbTest, ScalingDownMovesTheLeaderBeforeItsClusterLeaves) {
@@ -358,13 +358,91 @@ TEST_F(LbTest, ScalingDownMovesTheLeaderBeforeItsClusterLeaves) {
     ASSERT_EQ(write_keys(*system_, 0, 30), 30);
     const long long term = system_->term();
 
-    ASSERT_EQ(system_->client().Put("/lb/size", R"({"size":1})", "application/json")->status, 202);
+    ASSERT_EQ(system_->resize(1)->status, 202);
     ASSERT_TRUE(wait_until([&] { return system_->drained() == std::vector<int>{1}; }, 5000ms)) << system_->logs();
     EXPECT_EQ(system_->leader(), 0);  // drained means the leadership has left cluster 1
     EXPECT_GT(system_->term(), term);
     system_->kill_cluster(1);
     ASSERT_TRUE(system_->wait_ready(1)) << system_->logs();
     EXPECT_EQ(missing_keys(*system_, 0, 30), std::vector<int>{});
+}
+
+// Issue 12, finding 1: one request straight to a slave, with a higher term and a cluster that does
+// not exist (or the largest term there is), used to stop every write through the LB for good.
+TEST_F(LbTest, ForgedLeaderHeadersSentToTheSlavesDoNotStopTheSystem) {
+    ASSERT_NO_FATAL_FAILURE(start(3));
+    const long long term = system_->term();
+    for (int index = 0; index < 3; ++index) {
+        httplib::Client slave("127.0.0.1", system_->slave_port(index));
+        slave.set_read_timeout(2s);
+        for (const httplib::Headers& forged :
+             {httplib::Headers{{"X-Leader-Term", std::to_string(term + 1)}, {"X-Leader", "3"}},
+              httplib::Headers{{"X-Leader-Term", "9223372036854775807"}, {"X-Leader", "0"}}}) {
+            auto refused = slave.Get("/get/x", forged);
+            ASSERT_TRUE(refused);
+            EXPECT_GE(refused->status, 400) << refused->body;
+        }
+    }
+    EXPECT_EQ(write_keys(*system_, 0, 20), 20) << system_->logs();
+    EXPECT_EQ(system_->term(), term);
+    EXPECT_EQ(missing_keys(*system_, 0, 20), std::vector<int>{});
+}
+
+// A process answering on a cluster's slave port with a term no election made (an impostor, or a
+// slave with another key) must not move the LB's term: terms only come from its elections.
+TEST_F(LbTest, ATermWithoutTheLbsProofIsNeverAdopted) {
+    system_ = std::make_unique<LocalSystem>(1, fast_env);
+    system_->stop_lb();
+    httplib::Server impostor;
+    impostor.Get("/status", [](const httplib::Request&, httplib::Response& response) {
+        response.set_content(R"({"index":1,"term":999,"leader":1,"ready":true,"proof":")" + std::string(64, 'a') + "\"}",
+                             "application/json");
+    });
+    impostor.Put("/internal/leader", [](const httplib::Request&, httplib::Response& response) {
+        response.status = 409;
+        response.set_content(R"({"accepted":false,"term":999,"leader":1})", "application/json");
+    });
+    std::thread serving([&] { impostor.listen("127.0.0.1", system_->slave_port(1)); });
+    ASSERT_TRUE(wait_until([&] { return impostor.is_running(); }, 2000ms));
+    system_->start_lb(2);
+    const bool elected = wait_until([&] { return system_->term() > 0 && system_->leader() == 0; }, 5000ms);
+    const std::string metrics = system_->client().Get("/lb/metrics")->body;
+    impostor.stop();
+    serving.join();
+    ASSERT_TRUE(elected) << system_->logs();
+    EXPECT_LT(system_->term(), 999);
+    EXPECT_TRUE(system_->set("k", "v")) << system_->logs();
+    EXPECT_NE(metrics.find(R"(lb_control_rejected_total{message="status"})"), std::string::npos) << metrics;
+}
+
+// Issue 12, finding 2: PUT /lb/size on the public port drained the clusters of whoever asked.
+TEST_F(LbTest, ResizingNeedsTheAdminToken) {
+    ASSERT_NO_FATAL_FAILURE(start(3));
+    const std::string body = R"({"size":1})";
+    auto anonymous = system_->client().Put("/lb/size", body, "application/json");
+    ASSERT_TRUE(anonymous);
+    EXPECT_EQ(anonymous->status, 401);
+    EXPECT_EQ(anonymous->get_header_value("WWW-Authenticate"), R"(Bearer realm="consult-db admin")");
+    for (const std::string& credentials : {std::string("Bearer wrong-token-000000000000000000000"), std::string("Bearer "),
+                                           "Bearer " + test_admin_token + "x"}) {
+        auto refused = system_->client().Put("/lb/size", {{"Authorization", credentials}}, body, "application/json");
+        ASSERT_TRUE(refused);
+        EXPECT_EQ(refused->status, 403) << credentials;
+        EXPECT_EQ(refused->body.rfind(R"({"error":")", 0), 0u) << refused->body;
+    }
+    auto basic = system_->client().Put("/lb/size", {{"Authorization", "Basic " + test_admin_token}}, body,
+                                       "application/json");
+    EXPECT_EQ(basic->status, 401);
+    // Nothing started to drain (a refused resize would show within one probe round).
+    ASSERT_FALSE(wait_until([&] { return !system_->drained().empty(); }, 500ms)) << system_->logs();
+    auto status = system_->status();
+    ASSERT_TRUE(status.HasMember("desired_size")) << system_->logs();
+    EXPECT_EQ(status["desired_size"].GetInt(), 3);
+    EXPECT_EQ(status["draining"].Size(), 0u);
+    const std::string metrics = system_->client().Get("/lb/metrics")->body;
+    EXPECT_NE(metrics.find(R"(lb_admin_rejected_total{reason="missing"} 2)"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find(R"(lb_admin_rejected_total{reason="wrong"} 3)"), std::string::npos) << metrics;
+    EXPECT_EQ(system_->resize(3)->status, 202);
 }
 
 TEST_F(LbTest, NoReadyClusterAnswers503WithRetryAfter) {

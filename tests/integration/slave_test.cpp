@@ -5,6 +5,7 @@
 #include <csignal>
 #include <thread>
 
+#include "cdb/protocol.h"
 #include "raw_http.h"
 #include "test_processes.h"
 
@@ -67,7 +68,7 @@ protected:
             {"REDIS_CONNECT_TIMEOUT_MS", "200"},    {"LIMITS_MAX_VALUE_BYTES", "64"},
             {"LIMITS_MAX_KEY_BYTES", "32"},         {"LIMITS_MAX_LIST_COUNT", "50"},
             {"HTTP_HEADER_TIMEOUT_MS", "500"},      {"REPLICATION_MODE", "sync"},
-            {"REDIS_DATA_PASSWORD", test_data_user.password}};
+            {"REDIS_DATA_PASSWORD", test_data_user.password}, {"CONTROL_PLANE_KEY", test_control_plane_key}};
         for (auto& [key, value] : extra) env[key] = value;
         slave_ = std::make_unique<ChildProcess>("slave", std::vector<std::string>{SLAVE_BINARY}, env);
         ASSERT_TRUE(wait_until([&] { return client().Get("/healthz"); }, 5000ms)) << slave_->log();
@@ -80,15 +81,23 @@ protected:
         return http;
     }
 
+    // As the LB announces: with the proof of the control-plane key.
     httplib::Result announce(int term, int leader, int followers = 0) {
-        return client().Put("/internal/leader",
-                            R"({"term":)" + std::to_string(term) + R"(,"leader":)" + std::to_string(leader) +
-                                R"(,"followers":)" + std::to_string(followers) + "}",
+        return client().Put(protocol::announce_path,
+                            protocol::encode_announcement(control_key_, LeaderState{term, leader, followers}),
                             "application/json");
+    }
+
+    // The headers the LB puts on a forwarded request, with their proof.
+    httplib::Headers forwarded(std::int64_t term, int leader) const {
+        return {{protocol::leader_term_header, std::to_string(term)},
+                {protocol::leader_header, std::to_string(leader)},
+                {protocol::leader_proof_header, protocol::leader_grant_proof(control_key_, term, leader)}};
     }
 
     httplib::Result set(const std::string& body) { return client().Post("/set", body, "application/json"); }
 
+    const ControlKey control_key_{test_control_plane_key};
     int base_ = 0;
     std::unique_ptr<RedisServer> redis_a_;
     std::unique_ptr<RedisServer> redis_b_;
@@ -244,18 +253,84 @@ TEST_F(SlaveTest, ReadsAndWritesFollowTheLeader) {
     EXPECT_NE(client().Get("/get/k")->body.find("on-b"), std::string::npos);
 
     // The LB's term on a forwarded request moves the slave even if it missed the announcement.
-    httplib::Headers forwarded{{"X-Leader-Term", "3"}, {"X-Leader", "0"}};
-    auto moved = client().Get("/get/k", forwarded);
+    auto moved = client().Get("/get/k", forwarded(3, 0));
     ASSERT_TRUE(moved);
     EXPECT_NE(moved->body.find("on-a"), std::string::npos);
     EXPECT_EQ(moved->get_header_value("X-Leader-Term"), "3");
     // An older term is refused and nothing is read or written.
-    auto refused = client().Post("/set", httplib::Headers{{"X-Leader-Term", "2"}, {"X-Leader", "1"}},
-                                 R"({"key":"k","value":"stale"})", "application/json");
+    auto refused = client().Post("/set", forwarded(2, 1), R"({"key":"k","value":"stale"})", "application/json");
     EXPECT_EQ(refused->status, 409);
     EXPECT_EQ(refused->get_header_value("X-Retry-Elsewhere"), "stale-term");
     EXPECT_EQ(redis_b_->command({"GET", "k"}).text(), "on-b");
     EXPECT_EQ(client().Get("/get/k", httplib::Headers{{"X-Leader-Term", "x"}, {"X-Leader", "0"}})->status, 400);
+}
+
+// Issue 12, finding 1: one request straight to a slave with a higher term and a cluster that does
+// not exist used to move the slave there for good. Only the LB's proof may move it now.
+TEST_F(SlaveTest, ForgedLeaderHeadersChangeNothing) {
+    start_slave();
+    ASSERT_EQ(announce(1, 0)->status, 200);
+    ASSERT_EQ(set(R"({"key":"k","value":"v"})")->status, 200);
+    const ControlKey stranger("a-key-that-is-not-the-deployments-01");
+    const std::vector<httplib::Headers> forgeries{
+        {{"X-Leader-Term", "2"}, {"X-Leader", "3"}},
+        {{"X-Leader-Term", "2"}, {"X-Leader", "1"}, {"X-Leader-Proof", std::string(64, '0')}},
+        {{"X-Leader-Term", "2"}, {"X-Leader", "1"}, {"X-Leader-Proof", protocol::leader_grant_proof(stranger, 2, 1)}},
+        // The proof of (2, 0) does not cover (2, 1).
+        {{"X-Leader-Term", "2"}, {"X-Leader", "1"}, {"X-Leader-Proof", protocol::leader_grant_proof(control_key_, 2, 0)}},
+    };
+    for (const auto& headers : forgeries) {
+        auto refused = client().Get("/get/k", headers);
+        ASSERT_TRUE(refused);
+        EXPECT_EQ(refused->status, 403) << refused->body;
+        EXPECT_EQ(refused->body.rfind(R"({"error":")", 0), 0u) << refused->body;
+    }
+    // A term past what any election can reach is malformed, proven or not.
+    for (const char* term : {"9223372036854775807", "9007199254740992"}) {
+        EXPECT_EQ(client().Get("/get/k", httplib::Headers{{"X-Leader-Term", term}, {"X-Leader", "0"}})->status, 400);
+    }
+    auto status = client().Get("/status");
+    EXPECT_NE(status->body.find(R"("term":1,"leader":0)"), std::string::npos) << status->body;
+    EXPECT_NE(client().Get("/get/k")->body.find(R"("value":"v")"), std::string::npos);
+    EXPECT_NE(client().Get("/metrics")->body.find(R"(slave_control_rejected_total{message="forwarded"} 4)"),
+              std::string::npos);
+}
+
+TEST_F(SlaveTest, AnAnnouncementWithoutTheLbsProofChangesNothing) {
+    start_slave();
+    ASSERT_EQ(announce(1, 0, 1)->status, 200);
+    const ControlKey stranger("a-key-that-is-not-the-deployments-01");
+    const std::string forgeries[] = {
+        R"({"term":5,"leader":1,"followers":0})",
+        protocol::encode_announcement(stranger, LeaderState{5, 1, 0}),
+        // A proof of the same leadership with another followers count: followers are covered too.
+        [&] {
+            std::string body = protocol::encode_announcement(control_key_, LeaderState{1, 0, 1});
+            return body.replace(body.find(R"("followers":1)"), 13, R"("followers":0)");
+        }(),
+    };
+    for (const std::string& body : forgeries) {
+        auto refused = client().Put(protocol::announce_path, body, "application/json");
+        ASSERT_TRUE(refused);
+        EXPECT_EQ(refused->status, 403) << body << " -> " << refused->body;
+    }
+    auto status = client().Get("/status");
+    EXPECT_NE(status->body.find(R"("term":1,"leader":0)"), std::string::npos) << status->body;
+    EXPECT_NE(status->body.find(R"("followers":1)"), std::string::npos) << status->body;
+    EXPECT_NE(client().Get("/metrics")->body.find(R"(slave_control_rejected_total{message="announcement"} 3)"),
+              std::string::npos);
+}
+
+// What the slave reports about the leader it follows carries the proof the LB checks before it
+// learns a term from it.
+TEST_F(SlaveTest, StatusCarriesTheProofOfTheLeaderItFollows) {
+    start_slave();
+    ASSERT_EQ(announce(4, 1)->status, 200);
+    auto status = client().Get("/status");
+    ASSERT_TRUE(status);
+    EXPECT_NE(status->body.find(R"("proof":")" + protocol::leader_grant_proof(control_key_, 4, 1) + "\""),
+              std::string::npos)
+        << status->body;
 }
 
 TEST_F(SlaveTest, LeaderRedisDeathAnswers503InTimeAndRecovers) {

@@ -27,12 +27,18 @@ file=$work/config/consult-db/secrets.env
 check "the first launch creates the file" ensure "$file"
 check "mode 600" [ "$(stat -c %a "$file")" = 600 ]
 check "in a directory of mode 700" [ "$(stat -c %a "$(dirname "$file")")" = 700 ]
-three_random() { [[ $(values "$1" | grep -Ec '^[0-9a-f]{64}$') == 3 && $(values "$1" | sort -u | wc -l) == 3 ]]; }
-check "three different passwords of 64 hex digits" three_random "$file"
+five_random() { [[ $(values "$1" | grep -Ec '^[0-9a-f]{64}$') == 5 && $(values "$1" | sort -u | wc -l) == 5 ]]; }
+check "five different secrets of 64 hex digits" five_random "$file"
 check "no password is printed" printed_none "$file"
 cp "$file" "$work/first"
 check "a later launch reuses the file" ensure "$file"
 check "with the same passwords" cmp -s "$file" "$work/first"
+grep -v '^CONTROL_PLANE_KEY=\|^ADMIN_TOKEN=' "$work/first" >"$file"
+check "a file from before the control-plane key is completed" ensure "$file"
+check "with its passwords kept" cmp -s <(head -3 "$file") <(head -3 "$work/first")
+check "and two new secrets" five_random "$file"
+check "still of mode 600" [ "$(stat -c %a "$file")" = 600 ]
+check "and none printed" printed_none "$file"
 chmod 644 "$file"
 check "a file others may read is refused" refused "$file" "chmod 600"
 chmod 600 "$file"

@@ -40,6 +40,7 @@ void LocalSystem::start_cluster(int index) {
     auto env = service_env(static_cast<int>(redis_.size()));
     env["CLUSTER_INDEX"] = std::to_string(index);
     env["REDIS_DATA_PASSWORD"] = test_data_user.password;
+    env["CONTROL_PLANE_KEY"] = test_control_plane_key;
     slaves_[index] = std::make_unique<ChildProcess>("slave-" + std::to_string(index),
                                                     std::vector<std::string>{SLAVE_BINARY}, env);
 }
@@ -51,9 +52,11 @@ void LocalSystem::kill_cluster(int index) {
 }
 
 void LocalSystem::start_lb(int size) {
-    // Each service gets only the password of the user it logs in as.
+    // Each service gets only the secrets it needs: the slaves no Redis password but their own, no admin token.
     auto env = service_env(size);
     env["REDIS_COORDINATOR_PASSWORD"] = test_coordinator_user.password;
+    env["CONTROL_PLANE_KEY"] = test_control_plane_key;
+    env["ADMIN_TOKEN"] = test_admin_token;
     lb_ = std::make_unique<ChildProcess>("lb", std::vector<std::string>{LB_BINARY}, env);
 }
 
@@ -68,6 +71,11 @@ httplib::Client LocalSystem::client() const {
     http.set_connection_timeout(1s);
     http.set_read_timeout(5s);
     return http;
+}
+
+httplib::Result LocalSystem::resize(int size) const {
+    return client().Put("/lb/size", {{"Authorization", "Bearer " + test_admin_token}},
+                        R"({"size":)" + std::to_string(size) + "}", "application/json");
 }
 
 rapidjson::Document LocalSystem::status() const {

@@ -30,6 +30,7 @@ public:
     int slave_port(int index) const;
     int lb_port() const;
     httplib::Client client() const;  // to the LB, with bounded timeouts
+    httplib::Result resize(int size) const;  // PUT /lb/size with the admin token, as the launchers send it
     // /lb/status parsed; an empty object when the LB does not answer.
     rapidjson::Document status() const;
     int leader() const;

@@ -24,6 +24,9 @@ const RedisCredentials test_data_user{redis_data_user, "test-data-password-0001"
 const RedisCredentials test_coordinator_user{redis_coordinator_user, "test-coordinator-password-0001"};
 const RedisCredentials test_replication_user{"cdb-replication", "test-replication-password-0001"};
 const RedisCredentials test_admin_user{"cdb-admin", "test-admin-password-0001"};
+const std::string test_control_plane_key = "test-control-plane-key-000000000001";
+// tests/hostile/corpus/resize-*.http spell the token out: change them with it.
+const std::string test_admin_token = "test-admin-token-0000000000000000001";
 
 std::map<std::string, std::string> redis_password_env() {
     return {{"REDIS_DATA_PASSWORD", test_data_user.password},

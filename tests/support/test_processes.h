@@ -58,6 +58,10 @@ extern const RedisCredentials test_coordinator_user;
 extern const RedisCredentials test_replication_user;
 extern const RedisCredentials test_admin_user;
 
+// The control-plane key and the admin token every test slave and LB are started with (docs/SECURITY.md).
+extern const std::string test_control_plane_key;
+extern const std::string test_admin_token;
+
 // The variables docker/redis-run reads: every password, the admin's included.
 std::map<std::string, std::string> redis_password_env();
 

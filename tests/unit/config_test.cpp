@@ -13,6 +13,8 @@ namespace {
 
 const std::string data_password = "data-password-0001";
 const std::string coordinator_password = "coordinator-password-0001";
+const std::string control_plane_key = "control-plane-key-00000000000000001";
+const std::string admin_token = "admin-token-000000000000000000000001";
 
 EnvLookup lookup_of(std::map<std::string, std::string> values) {
     return [values](const std::string& name) -> std::optional<std::string> {
@@ -22,10 +24,12 @@ EnvLookup lookup_of(std::map<std::string, std::string> values) {
     };
 }
 
-// Both services' passwords unless the test sets its own: the services refuse to start without.
+// Both services' secrets unless the test sets its own: the services refuse to start without.
 EnvLookup env_of(std::map<std::string, std::string> values) {
     values.emplace("REDIS_DATA_PASSWORD", data_password);
     values.emplace("REDIS_COORDINATOR_PASSWORD", coordinator_password);
+    values.emplace("CONTROL_PLANE_KEY", control_plane_key);
+    values.emplace("ADMIN_TOKEN", admin_token);
     return lookup_of(std::move(values));
 }
 
@@ -123,6 +127,30 @@ TEST(Config, EachServiceReadsOnlyItsOwnRedisPassword) {
     EXPECT_EQ(lb.redis.data_password, "");
 }
 
+TEST(Config, BothServicesNeedTheControlPlaneKeyAndOnlyTheLbTheAdminToken) {
+    const DeploymentConfig slave = parse_config(minimal, env_of({}), ConfigUser::slave, "host");
+    EXPECT_EQ(slave.control_plane_key, control_plane_key);
+    EXPECT_EQ(slave.admin_token, "");
+    const DeploymentConfig lb = parse_config(minimal, env_of({}), ConfigUser::lb, "host");
+    EXPECT_EQ(lb.control_plane_key, control_plane_key);
+    EXPECT_EQ(lb.admin_token, admin_token);
+    const std::map<std::string, std::string> passwords{{"REDIS_DATA_PASSWORD", data_password},
+                                                       {"REDIS_COORDINATOR_PASSWORD", coordinator_password}};
+    EXPECT_NE(error_without_defaults(ConfigUser::slave, passwords).find("missing CONTROL_PLANE_KEY"), std::string::npos);
+    auto with_key = passwords;
+    with_key.emplace("CONTROL_PLANE_KEY", control_plane_key);
+    EXPECT_EQ(error_without_defaults(ConfigUser::slave, with_key), "");
+    EXPECT_NE(error_without_defaults(ConfigUser::lb, with_key).find("missing ADMIN_TOKEN"), std::string::npos);
+    // A key is 32 characters at least: 16 would do for a password, not for what signs elections.
+    const std::string short_key = error_of(minimal, {{"CONTROL_PLANE_KEY", "sixteen-chars-01"}});
+    EXPECT_NE(short_key.find("CONTROL_PLANE_KEY must hold 32 to 256 characters"), std::string::npos) << short_key;
+    EXPECT_EQ(short_key.find("sixteen-chars-01"), std::string::npos);
+    EXPECT_NE(error_of(R"({"cluster": {"host_template": "s-{i}", "size": 3, "index": 0},
+                          "admin": {"token": "in-a-configmap-00000000000000000000"}})")
+                  .find("field admin.token is a secret"),
+              std::string::npos);
+}
+
 TEST(Config, PasswordsAreRequiredAndErrorsNameTheVariableNotTheValue) {
     EXPECT_NE(error_without_defaults(ConfigUser::slave, {}).find("missing REDIS_DATA_PASSWORD (or REDIS_DATA_PASSWORD_FILE)"),
               std::string::npos);
@@ -145,7 +173,7 @@ TEST(Config, PasswordFromAFileWithoutItsNewline) {
     ASSERT_GE(fd, 0);
     ::close(fd);
     std::ofstream(path) << "password-from-a-file-01\n";
-    const DeploymentConfig config = parse_config(minimal, lookup_of({{"REDIS_DATA_PASSWORD_FILE", path}}),
+    const DeploymentConfig config = parse_config(minimal, lookup_of({{"REDIS_DATA_PASSWORD_FILE", path}, {"CONTROL_PLANE_KEY", control_plane_key}}),
                                                  ConfigUser::slave, "host");
     std::remove(path);
     EXPECT_EQ(config.redis.data_password, "password-from-a-file-01");

@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "cdb/protocol.h"
+
 namespace cdb::lb {
 namespace {
 
 constexpr int slave = 2;
 constexpr std::int64_t term = 7;
+const ControlKey key("control-plane-key-of-the-tests-0001");
 
 UpstreamOutcome failed(UpstreamFailure failure) {
     UpstreamOutcome outcome;
@@ -24,7 +27,7 @@ UpstreamOutcome answered(int status, std::vector<std::pair<std::string, std::str
 TEST(ForwardRules, ARequestThatNeverArrivedGoesElsewhereWhateverItsMethod) {
     for (auto failure : {UpstreamFailure::no_connection, UpstreamFailure::connect_timeout, UpstreamFailure::send_failed}) {
         for (bool idempotent : {true, false}) {
-            const AttemptVerdict verdict = judge_attempt(slave, term, idempotent, failed(failure));
+            const AttemptVerdict verdict = judge_attempt(key, slave, term, idempotent, failed(failure));
             EXPECT_FALSE(verdict.answer) << "failure " << static_cast<int>(failure);
             ASSERT_TRUE(verdict.report);
             EXPECT_EQ(std::get<ForwardFailure>(*verdict.report).index, slave);
@@ -34,27 +37,27 @@ TEST(ForwardRules, ARequestThatNeverArrivedGoesElsewhereWhateverItsMethod) {
 }
 
 TEST(ForwardRules, AnUnansweredReadGoesElsewhereAnUnansweredWriteIsReported504OutcomeUnknown) {
-    EXPECT_FALSE(judge_attempt(slave, term, true, failed(UpstreamFailure::no_answer)).answer);
-    const AttemptVerdict write = judge_attempt(slave, term, false, failed(UpstreamFailure::no_answer));
+    EXPECT_FALSE(judge_attempt(key, slave, term, true, failed(UpstreamFailure::no_answer)).answer);
+    const AttemptVerdict write = judge_attempt(key, slave, term, false, failed(UpstreamFailure::no_answer));
     ASSERT_TRUE(write.answer);
     EXPECT_EQ(write.answer->status, 504);
     EXPECT_NE(write.answer->body.find(R"("outcome":"unknown")"), std::string::npos) << write.answer->body;
     EXPECT_NE(write.answer->body.find("may or may not have been applied"), std::string::npos);
     ASSERT_TRUE(write.report);
-    const AttemptVerdict garbled = judge_attempt(slave, term, false, failed(UpstreamFailure::bad_answer));
+    const AttemptVerdict garbled = judge_attempt(key, slave, term, false, failed(UpstreamFailure::bad_answer));
     ASSERT_TRUE(garbled.answer);
     EXPECT_EQ(garbled.answer->status, 504);
 }
 
 TEST(ForwardRules, TheLbsOwnRefusalSaysNothingAboutTheSlave) {
-    const AttemptVerdict verdict = judge_attempt(slave, term, false, failed(UpstreamFailure::overloaded));
+    const AttemptVerdict verdict = judge_attempt(key, slave, term, false, failed(UpstreamFailure::overloaded));
     EXPECT_FALSE(verdict.answer);
     EXPECT_FALSE(verdict.report);
 }
 
 TEST(ForwardRules, AStoppingSlaveIsLeftForTheNextOneAndReported) {
     const AttemptVerdict verdict =
-        judge_attempt(slave, term, false, answered(503, {{"X-Retry-Elsewhere", "stopping"}}, R"({"error":"stopping"})"));
+        judge_attempt(key, slave, term, false, answered(503, {{"X-Retry-Elsewhere", "stopping"}}, R"({"error":"stopping"})"));
     EXPECT_FALSE(verdict.answer);
     ASSERT_TRUE(verdict.report);
     EXPECT_EQ(std::get<ForwardFailure>(*verdict.report).index, slave);
@@ -63,7 +66,9 @@ TEST(ForwardRules, AStoppingSlaveIsLeftForTheNextOneAndReported) {
 
 TEST(ForwardRules, ASlaveOnANewerTermIsLeftForTheNextOneAndItsTermReported) {
     const AttemptVerdict verdict = judge_attempt(
-        slave, term, false, answered(409, {{"x-retry-elsewhere", "stale-term"}}, R"({"error":"x","term":9,"leader":1})"));
+        key, slave, term, false,
+        answered(409, {{"x-retry-elsewhere", "stale-term"}},
+                 R"({"error":"x","term":9,"leader":1,"proof":")" + protocol::leader_grant_proof(key, 9, 1) + R"("})"));
     EXPECT_FALSE(verdict.answer);
     ASSERT_TRUE(verdict.report);
     const auto& report = std::get<SlaveStateReport>(*verdict.report);
@@ -72,9 +77,30 @@ TEST(ForwardRules, ASlaveOnANewerTermIsLeftForTheNextOneAndItsTermReported) {
     EXPECT_STREQ(verdict.outcome, "stale_term");
 }
 
+// A forged or replayed refusal must not teach the LB a term (docs/PROTOCOL.md): without the proof, or
+// with the proof of another (term, leader), the slave is only left for the next one.
+TEST(ForwardRules, ATermWithoutTheLbsProofIsNotLearnt) {
+    const std::string forgeries[] = {
+        R"({"error":"x","term":9,"leader":1})",
+        R"({"error":"x","term":9,"leader":1,"proof":")" + protocol::leader_grant_proof(key, 9, 2) + R"("})",
+        R"({"error":"x","term":9,"leader":1,"proof":")" + ControlKey("another-key-of-the-tests-00000001").prove("x") +
+            R"("})",
+        // Even proven, a term past protocol::max_term is refused: `term + 1` must never overflow.
+        R"({"error":"x","term":9007199254740993,"leader":1,"proof":")" +
+            protocol::leader_grant_proof(key, 9007199254740993, 1) + R"("})",
+    };
+    for (const std::string& body : forgeries) {
+        const AttemptVerdict verdict =
+            judge_attempt(key, slave, term, false, answered(409, {{"X-Retry-Elsewhere", "stale-term"}}, body));
+        EXPECT_FALSE(verdict.answer) << body;
+        ASSERT_TRUE(verdict.report) << body;
+        EXPECT_EQ(std::get<ForwardFailure>(*verdict.report).index, slave) << body;
+    }
+}
+
 TEST(ForwardRules, AnAnswerPassesToTheClientWithItsHeaders) {
     const AttemptVerdict verdict = judge_attempt(
-        slave, term, false,
+        key, slave, term, false,
         answered(200, {{"Content-Type", "application/json"}, {"X-Replication", "degraded"}, {"Server", "slave"}},
                  R"({"key":"a"})"));
     ASSERT_TRUE(verdict.answer);
@@ -84,12 +110,12 @@ TEST(ForwardRules, AnAnswerPassesToTheClientWithItsHeaders) {
     EXPECT_FALSE(verdict.answer->header("Server"));
     EXPECT_FALSE(verdict.report);
     // A 409 without X-Retry-Elsewhere (a key holding another type) is the client's answer.
-    EXPECT_EQ(judge_attempt(slave, term, false, answered(409, {}, "{}")).answer->status, 409);
+    EXPECT_EQ(judge_attempt(key, slave, term, false, answered(409, {}, "{}")).answer->status, 409);
 }
 
 TEST(ForwardRules, ALeaderFailureIsAnsweredAndReportedWithTheTerm) {
     const AttemptVerdict verdict =
-        judge_attempt(slave, term, false, answered(503, {{"X-Leader-Failure", "7"}, {"Retry-After", "1"}}, "{}"));
+        judge_attempt(key, slave, term, false, answered(503, {{"X-Leader-Failure", "7"}, {"Retry-After", "1"}}, "{}"));
     ASSERT_TRUE(verdict.answer);
     EXPECT_EQ(verdict.answer->status, 503);
     EXPECT_EQ(verdict.answer->header("Retry-After"), "1");
@@ -101,7 +127,7 @@ TEST(ForwardRules, ALeaderFailureIsAnsweredAndReportedWithTheTerm) {
 
 TEST(ForwardRules, AWriteTheLeaderNeverAnsweredGoesToTheClientAsUnknownAndCountsAsAFailure) {
     const std::string body = R"({"error":"timeout","outcome":"unknown"})";
-    const AttemptVerdict verdict = judge_attempt(slave, term, false, answered(504, {{"X-Leader-Failure", "7"}}, body));
+    const AttemptVerdict verdict = judge_attempt(key, slave, term, false, answered(504, {{"X-Leader-Failure", "7"}}, body));
     ASSERT_TRUE(verdict.answer);  // never repeated on another slave: it may have been applied
     EXPECT_EQ(verdict.answer->status, 504);
     EXPECT_EQ(verdict.answer->body, body);

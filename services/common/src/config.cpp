@@ -1,4 +1,5 @@
 #include "cdb/config.h"
+#include "cdb/protocol.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -90,7 +91,7 @@ std::vector<Field> fields(const std::string& hostname) {
                                                              : raw.json->IsString() &&
                                                                    std::string(raw.json->GetString()) == "hostname";
                             if (!by_hostname) {
-                                c.cluster.index = read_int(raw, 0, 255);
+                                c.cluster.index = read_int(raw, 0, protocol::max_clusters - 1);
                                 return;
                             }
                             // StatefulSet pods are named <set>-<ordinal>: the ordinal is the index.
@@ -103,6 +104,10 @@ std::vector<Field> fields(const std::string& hostname) {
                                 fail(raw, "is \"hostname\" but host name \"" + hostname + "\" does not end in -<number>");
                             }
                             c.cluster.index = std::stoi(ordinal);
+                            if (*c.cluster.index >= protocol::max_clusters) {
+                                fail(raw, "is \"hostname\" but host name \"" + hostname + "\" names a cluster above " +
+                                              std::to_string(protocol::max_clusters - 1));
+                            }
                         }};
     Field replication_mode{"replication.mode", false, false, [](C& c, const RawValue& raw) {
                                const std::string mode = read_text(raw);
@@ -123,7 +128,7 @@ std::vector<Field> fields(const std::string& hostname) {
                     }};
     return {
         required(text("cluster.host_template", [](C& c) -> std::string& { return c.cluster.host_template; })),
-        required(integer("cluster.size", 1, 256, [](C& c) -> int& { return c.cluster.size; })),
+        required(integer("cluster.size", 1, protocol::max_clusters, [](C& c) -> int& { return c.cluster.size; })),
         cluster_index,
         integer("cluster.port_step", 0, 1000, [](C& c) -> int& { return c.cluster.port_step; }),
         text("slave.bind", [](C& c) -> std::string& { return c.slave.bind; }),
@@ -154,28 +159,36 @@ std::vector<Field> fields(const std::string& hostname) {
     };
 }
 
-// A password of docs/SECURITY.md, read only from the environment: VAR, or the file named by VAR_FILE
+// A secret of docs/SECURITY.md, read only from the environment: VAR, or the file named by VAR_FILE
 // (how Docker and Kubernetes mount secrets). Never from the configuration file, which ends up in a
-// ConfigMap. Each service reads only the one it logs in with.
+// ConfigMap. Each service reads only the ones it needs.
 struct Secret {
     std::string path;
-    const char* redis_user;
-    ConfigUser reader;
-    std::string RedisConfig::*member;
+    const char* what;  // for error messages
+    bool slave_reads;
+    bool lb_reads;
+    std::size_t min_length;  // a password or token shorter than this is a mistake, not a choice
+    std::string& (*member)(DeploymentConfig&);
 };
 
 const Secret secrets[] = {
-    {"redis.data_password", redis_data_user, ConfigUser::slave, &RedisConfig::data_password},
-    {"redis.coordinator_password", redis_coordinator_user, ConfigUser::lb, &RedisConfig::coordinator_password},
+    {"redis.data_password", "the password of Redis user cdb-data", true, false, 16,
+     [](DeploymentConfig& c) -> std::string& { return c.redis.data_password; }},
+    {"redis.coordinator_password", "the password of Redis user cdb-coordinator", false, true, 16,
+     [](DeploymentConfig& c) -> std::string& { return c.redis.coordinator_password; }},
+    {"control_plane.key", "the key that proves the LB's leader messages", true, true, 32,
+     [](DeploymentConfig& c) -> std::string& { return c.control_plane_key; }},
+    {"admin.token", "the token that PUT /lb/size requires", false, true, 32,
+     [](DeploymentConfig& c) -> std::string& { return c.admin_token; }},
 };
 
+constexpr std::size_t max_secret_length = 256;
+
 // The same rule as docker/redis-run, which writes the passwords into Redis's configuration: no
-// character there needs quoting, and a short password is a mistake, not a choice.
-bool valid_password(const std::string& password) {
-    constexpr std::size_t min_length = 16;
-    constexpr std::size_t max_length = 256;
-    if (password.size() < min_length || password.size() > max_length) return false;
-    return std::all_of(password.begin(), password.end(), [](unsigned char ch) {
+// character there needs quoting.
+bool valid_secret(const std::string& secret, std::size_t min_length) {
+    if (secret.size() < min_length || secret.size() > max_secret_length) return false;
+    return std::all_of(secret.begin(), secret.end(), [](unsigned char ch) {
         return std::isalnum(ch) || std::string_view("-_.~+/=").find(static_cast<char>(ch)) != std::string_view::npos;
     });
 }
@@ -186,7 +199,7 @@ std::string read_secret_file(const std::string& variable, const std::string& pat
     std::ostringstream content;
     content << in.rdbuf();
     std::string text = content.str();
-    // Secret files written by hand or by `echo` end with a newline that is not part of the password.
+    // Secret files written by hand or by `echo` end with a newline that is not part of the secret.
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     return text;
 }
@@ -201,16 +214,18 @@ std::string read_secret(const Secret& secret, const EnvLookup& env) {
         throw ConfigError("invalid configuration: both " + variable + " and " + file_variable + " are set; set one");
     }
     if (!value && !file) {
-        throw ConfigError("invalid configuration: missing " + variable + " (or " + file_variable +
-                          "): the password of Redis user " + secret.redis_user + " (docs/SECURITY.md)");
+        throw ConfigError("invalid configuration: missing " + variable + " (or " + file_variable + "): " +
+                          secret.what + " (docs/SECURITY.md)");
     }
-    const std::string password = value ? *value : read_secret_file(file_variable, *file);
-    if (!valid_password(password)) {
+    const std::string text = value ? *value : read_secret_file(file_variable, *file);
+    if (!valid_secret(text, secret.min_length)) {
         throw ConfigError("invalid configuration: " +
                           (value ? "environment variable " + variable : "the file named by " + file_variable) +
-                          " must hold 16 to 256 characters among A-Z a-z 0-9 - _ . ~ + / = (value not shown)");
+                          " must hold " + std::to_string(secret.min_length) + " to " +
+                          std::to_string(max_secret_length) +
+                          " characters among A-Z a-z 0-9 - _ . ~ + / = (value not shown)");
     }
-    return password;
+    return text;
 }
 
 const rapidjson::Value* find_path(const rapidjson::Value& root, const std::string& path) {
@@ -313,7 +328,9 @@ DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env
         }
     }
     for (const Secret& secret : secrets) {
-        if (secret.reader == user) config.redis.*secret.member = read_secret(secret, env);
+        if (user == ConfigUser::slave ? secret.slave_reads : secret.lb_reads) {
+            secret.member(config) = read_secret(secret, env);
+        }
     }
     const bool template_varies = config.cluster.host_template.find("{i}") != std::string::npos;
     if (!template_varies && config.cluster.port_step == 0 && config.cluster.size > 1) {

@@ -1,11 +1,20 @@
 #include "cdb/route_table.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "cdb/json_builder.h"
 
 namespace cdb {
 
-std::optional<std::string> HttpRequest::header(const std::string& lower_case_name) const {
-    auto it = headers.find(lower_case_name);
+bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](unsigned char x, unsigned char y) {
+        return std::tolower(x) < std::tolower(y);
+    });
+}
+
+std::optional<std::string> HttpRequest::header(std::string_view name) const {
+    auto it = headers.find(name);
     if (it == headers.end()) return std::nullopt;
     return it->second;
 }

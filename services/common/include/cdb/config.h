@@ -74,6 +74,9 @@ struct DeploymentConfig {
     ReplicationConfig replication;
     ElectionConfig election;
     std::string log_level = "info";
+    // Secrets, read from the environment only (docs/SECURITY.md).
+    std::string control_plane_key;  // both services: proves that a control message comes from the LB
+    std::string admin_token;        // the LB's: authorizes PUT /lb/size
 };
 
 // A configuration problem that names the field; mains print it and exit with status 2.
@@ -89,8 +92,9 @@ EnvLookup process_environment();
 enum class ConfigUser { slave, lb };
 
 // Parses `json_text` (empty means "no file"), applies environment overrides, validates.
-// `hostname` resolves `cluster.index = "hostname"`. The Redis password of `user` comes from
-// REDIS_<ROLE>_PASSWORD or from the file named by REDIS_<ROLE>_PASSWORD_FILE; it is required.
+// `hostname` resolves `cluster.index = "hostname"`. The secrets `user` needs (its Redis password,
+// CONTROL_PLANE_KEY, the LB's ADMIN_TOKEN) come from VAR or from the file named by VAR_FILE; they
+// are required.
 DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env, ConfigUser user,
                               const std::string& hostname);
 

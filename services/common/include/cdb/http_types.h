@@ -4,22 +4,30 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace cdb {
+
+// Header names compare without regard to case (RFC 9110 §5.1), so a lookup by a name as the protocol
+// spells it ("X-Leader-Term") finds it however the sender wrote it.
+struct CaseInsensitiveLess {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const;
+};
 
 struct HttpRequest {
     std::string method;                        // "GET", "POST", ...
     std::string path;                          // as received, still percent-encoded
     std::string raw_query;                     // as received, without '?'
     std::map<std::string, std::string> query;  // decoded parameters
-    std::map<std::string, std::string> headers;  // names in lower case
+    std::map<std::string, std::string, CaseInsensitiveLess> headers;
     std::string body;
     // Set while reading the request when part of it cannot be understood; dispatch answers 400 with it.
     std::optional<std::string> malformed;
 
-    std::optional<std::string> header(const std::string& lower_case_name) const;
+    std::optional<std::string> header(std::string_view name) const;
     std::optional<std::string> query_param(const std::string& name) const;
 };
 

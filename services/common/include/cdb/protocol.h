@@ -1,0 +1,63 @@
+#pragma once
+// The LB ↔ slave wire protocol (docs/PROTOCOL.md) in one place: header names, paths, limits, and the
+// messages whose proof shows that the LB sent them. Both services build their messages from here, so
+// a renamed header fails to compile instead of failing an integration test.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cdb/control_key.h"
+#include "cdb/json_builder.h"
+#include "cdb/leader_state.h"
+
+namespace cdb::protocol {
+
+// Headers of a forwarded request (LB → slave) and of its answer (slave → LB).
+inline constexpr const char* leader_term_header = "X-Leader-Term";
+inline constexpr const char* leader_header = "X-Leader";
+inline constexpr const char* leader_proof_header = "X-Leader-Proof";
+inline constexpr const char* leader_failure_header = "X-Leader-Failure";
+inline constexpr const char* retry_elsewhere_header = "X-Retry-Elsewhere";
+inline constexpr const char* replication_header = "X-Replication";
+
+inline constexpr const char* announce_path = "/internal/leader";
+inline constexpr const char* status_path = "/status";
+
+// Cluster indices are 0 .. max_clusters - 1.
+inline constexpr int max_clusters = 256;
+// Every JSON parser reads a term up to 2^53 exactly, and `term + 1` of an election can never overflow.
+inline constexpr std::int64_t max_term = (std::int64_t{1} << 53) - 1;
+
+bool valid_term(std::int64_t term);        // 1 .. max_term
+bool valid_leader(std::int64_t leader);    // 0 .. max_clusters - 1
+
+// (term, leader) as the LB grants it: what X-Leader-Proof covers on a forwarded request, and the
+// "proof" a slave's /status or 409 answer carries for the state it follows. Whoever holds the
+// control-plane key can make one; nobody else can.
+std::string leader_grant_proof(const ControlKey& key, std::int64_t term, int leader);
+bool leader_grant_proven(const ControlKey& key, std::int64_t term, int leader, std::string_view proof);
+
+// The body of PUT /internal/leader, and its proof: followers are covered too, since a forged count
+// would make every slave skip (or wait for) the replication of its writes.
+std::string encode_announcement(const ControlKey& key, const LeaderState& announcement);
+// The announcement when the body is well formed and proven; otherwise why not, in `problem`, and
+// whether the body was well formed but its proof missing or wrong (`unproven`).
+struct AnnouncementVerdict {
+    std::optional<LeaderState> announcement;
+    std::string problem;
+    bool unproven = false;
+};
+AnnouncementVerdict decode_announcement(const ControlKey& key, const std::string& body);
+
+// A slave's (term, leader) from its /status answer or a 409 refusal, when it carries a valid proof
+// (term 0, "no leader yet", needs none). Anything else says nothing the LB may adopt.
+// Adds "term", "leader" and, once a leader is known, its "proof" to a slave's answer.
+JsonBuilder& add_reported_leader(JsonBuilder& body, const ControlKey& key, const LeaderState& state);
+struct ReportVerdict {
+    std::optional<LeaderState> state;  // `followers` is not reported: 0
+    bool unproven = false;  // well formed, but the proof is missing or wrong
+};
+ReportVerdict decode_reported_leader(const ControlKey& key, const std::string& body);
+
+}  // namespace cdb::protocol

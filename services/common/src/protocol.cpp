@@ -1,0 +1,110 @@
+#include "cdb/protocol.h"
+
+#include <rapidjson/document.h>
+
+#include "cdb/json_builder.h"
+#include "cdb/json_input.h"
+
+namespace cdb::protocol {
+namespace {
+
+// Each kind of message has its own prefix, so a proof made for one can never pass for another.
+std::string grant_message(std::int64_t term, int leader) {
+    return "consult-db/leader-grant/v1 " + std::to_string(term) + " " + std::to_string(leader);
+}
+
+std::string announcement_message(const LeaderState& announcement) {
+    return "consult-db/leader-announcement/v1 " + std::to_string(announcement.term) + " " +
+           std::to_string(announcement.leader) + " " + std::to_string(announcement.followers);
+}
+
+std::optional<std::int64_t> integer_member(const rapidjson::Value& object, const char* name) {
+    auto it = object.FindMember(name);
+    if (it == object.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
+    return it->value.GetInt64();
+}
+
+std::optional<std::string_view> string_member(const rapidjson::Value& object, const char* name) {
+    auto it = object.FindMember(name);
+    if (it == object.MemberEnd() || !it->value.IsString()) return std::nullopt;
+    return std::string_view(it->value.GetString(), it->value.GetStringLength());
+}
+
+}  // namespace
+
+bool valid_term(std::int64_t term) { return term >= 1 && term <= max_term; }
+bool valid_leader(std::int64_t leader) { return leader >= 0 && leader < max_clusters; }
+
+std::string leader_grant_proof(const ControlKey& key, std::int64_t term, int leader) {
+    return key.prove(grant_message(term, leader));
+}
+
+bool leader_grant_proven(const ControlKey& key, std::int64_t term, int leader, std::string_view proof) {
+    return key.verify(grant_message(term, leader), proof);
+}
+
+std::string encode_announcement(const ControlKey& key, const LeaderState& announcement) {
+    return JsonBuilder()
+        .field("term", announcement.term)
+        .field("leader", announcement.leader)
+        .field("followers", announcement.followers)
+        .field("proof", key.prove(announcement_message(announcement)))
+        .str();
+}
+
+AnnouncementVerdict decode_announcement(const ControlKey& key, const std::string& body) {
+    AnnouncementVerdict verdict;
+    verdict.problem = R"(body must be {"term": int 1..)" + std::to_string(max_term) + R"(, "leader": int 0..)" +
+                      std::to_string(max_clusters - 1) + R"(, "followers"?: int 0..)" +
+                      std::to_string(max_clusters - 1) + R"(, "proof": string})";
+    rapidjson::Document document;
+    if (parse_json_input(document, body) || !document.IsObject()) return verdict;
+    const auto term = integer_member(document, "term");
+    const auto leader = integer_member(document, "leader");
+    const auto followers = document.HasMember("followers") ? integer_member(document, "followers")
+                                                           : std::optional<std::int64_t>(0);
+    if (!term || !valid_term(*term) || !leader || !valid_leader(*leader) || !followers || *followers < 0 ||
+        *followers >= max_clusters) {
+        return verdict;
+    }
+    const LeaderState announcement{*term, static_cast<int>(*leader), static_cast<int>(*followers)};
+    const auto proof = string_member(document, "proof");
+    if (!proof || !key.verify(announcement_message(announcement), *proof)) {
+        verdict.unproven = true;
+        verdict.problem = "the announcement's proof is not the LB's: is CONTROL_PLANE_KEY the same on the LB and "
+                          "this slave? (docs/SECURITY.md)";
+        return verdict;
+    }
+    verdict.announcement = announcement;
+    verdict.problem.clear();
+    return verdict;
+}
+
+JsonBuilder& add_reported_leader(JsonBuilder& body, const ControlKey& key, const LeaderState& state) {
+    body.field("term", state.term).field("leader", state.leader);
+    if (state.term > 0) body.field("proof", leader_grant_proof(key, state.term, state.leader));
+    return body;
+}
+
+ReportVerdict decode_reported_leader(const ControlKey& key, const std::string& body) {
+    ReportVerdict verdict;
+    rapidjson::Document document;
+    if (parse_json_input(document, body) || !document.IsObject()) return verdict;
+    const auto term = integer_member(document, "term");
+    const auto leader = integer_member(document, "leader");
+    if (!term || !leader) return verdict;
+    if (*term == 0) {  // no leader known yet: nothing to adopt, nothing to prove
+        verdict.state = LeaderState{};
+        return verdict;
+    }
+    if (!valid_term(*term) || !valid_leader(*leader)) return verdict;
+    const auto proof = string_member(document, "proof");
+    if (!proof || !leader_grant_proven(key, *term, static_cast<int>(*leader), *proof)) {
+        verdict.unproven = true;
+        return verdict;
+    }
+    verdict.state = LeaderState{*term, static_cast<int>(*leader), 0};
+    return verdict;
+}
+
+}  // namespace cdb::protocol
