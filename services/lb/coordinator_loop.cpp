@@ -176,11 +176,13 @@ std::vector<std::pair<coordination::ClusterProbe, coordination::Millis>> Coordin
     // The round's length is the probe interval, whatever a frozen cluster does: three rounds of a
     // frozen leader elect within about three intervals (docs/ELECTION.md, "Counting failures").
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.election.probe_interval_ms);
+    std::vector<std::pair<coordination::ClusterProbe, Millis>> results;
     std::unique_lock<std::mutex> lock(probes_mutex_);
     for (const auto& member : members) {
         const int index = member.first;
         ProbeSlot& slot = probes_[index];
         if (slot.in_flight) continue;
+        if (slot.answer) results.emplace_back(*slot.answer, slot.sent_at);  // came after its round's deadline
         slot = ProbeSlot{true, now(), std::nullopt};
         workers_.submit([this, index] { record_probe(prober_.probe(index)); });
     }
@@ -188,7 +190,6 @@ std::vector<std::pair<coordination::ClusterProbe, coordination::Millis>> Coordin
         return std::none_of(members.begin(), members.end(),
                             [&](const auto& member) { return probes_[member.first].in_flight; });
     });
-    std::vector<std::pair<coordination::ClusterProbe, Millis>> results;
     for (auto it = probes_.begin(); it != probes_.end();) {
         ProbeSlot& slot = it->second;
         if (slot.answer) {
