@@ -164,20 +164,56 @@ void CoordinatorLoop::round(Millis now) {
         refresh_membership(now);
         membership_refreshed_at_ = now;
     }
-    const auto members = coordinator_.status().clusters;
-    std::vector<coordination::ClusterProbe> probes(members.size());
-    std::vector<std::function<void()>> jobs;
-    std::size_t slot = 0;
-    for (const auto& entry : members) {
-        const int index = entry.first;
-        auto* probe = &probes[slot++];
-        jobs.push_back([this, index, probe] { *probe = prober_.probe(index); });
+    for (const auto& [probe, sent_at] : probe_members(coordinator_.status().clusters)) {
+        perform(coordinator_.on_probe(probe, sent_at, this->now()), this->now());
     }
-    const Millis sent_at = this->now();
-    workers_.run_all(std::move(jobs));
-    for (const auto& probe : probes) perform(coordinator_.on_probe(probe, sent_at, this->now()), this->now());
     perform(coordinator_.on_tick(this->now()), this->now());
     publish(this->now());
+}
+
+std::vector<std::pair<coordination::ClusterProbe, coordination::Millis>> CoordinatorLoop::probe_members(
+    const std::map<int, coordination::ClusterState>& members) {
+    // The round's length is the probe interval, whatever a frozen cluster does: three rounds of a
+    // frozen leader elect within about three intervals (docs/ELECTION.md, "Counting failures").
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.election.probe_interval_ms);
+    std::vector<std::pair<coordination::ClusterProbe, Millis>> results;
+    std::unique_lock<std::mutex> lock(probes_mutex_);
+    for (const auto& member : members) {
+        const int index = member.first;
+        ProbeSlot& slot = probes_[index];
+        if (slot.in_flight) continue;
+        if (slot.answer) results.emplace_back(*slot.answer, slot.sent_at);  // came after its round's deadline
+        slot = ProbeSlot{true, now(), std::nullopt};
+        workers_.submit([this, index] { record_probe(prober_.probe(index)); });
+    }
+    probe_answered_.wait_until(lock, deadline, [&] {
+        return std::none_of(members.begin(), members.end(),
+                            [&](const auto& member) { return probes_[member.first].in_flight; });
+    });
+    for (auto it = probes_.begin(); it != probes_.end();) {
+        ProbeSlot& slot = it->second;
+        if (slot.answer) {
+            results.emplace_back(*slot.answer, slot.sent_at);
+            slot.answer.reset();
+        } else if (slot.in_flight && members.count(it->first)) {
+            coordination::ClusterProbe unanswered;
+            unanswered.index = it->first;
+            results.emplace_back(unanswered, slot.sent_at);
+        }
+        const bool gone = !members.count(it->first) && !slot.in_flight;
+        it = gone ? probes_.erase(it) : std::next(it);
+    }
+    return results;
+}
+
+void CoordinatorLoop::record_probe(coordination::ClusterProbe probe) {
+    {
+        std::lock_guard<std::mutex> lock(probes_mutex_);
+        ProbeSlot& slot = probes_[probe.index];
+        slot.in_flight = false;
+        slot.answer = std::move(probe);
+    }
+    probe_answered_.notify_all();
 }
 
 void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
@@ -193,6 +229,10 @@ void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
             if (recent_elections_.size() > recent_elections_kept) recent_elections_.pop_front();
         }
         for (const auto& order : decisions.redis) prober_.replica_of(order.index, order.master);
+        // A new term goes out at once, before the announcements (which wait for every slave):
+        // forwarders stamp it, and a slave still on the old term adopts it from the request itself.
+        // Right after an election `followers` is 0, so /lb/status claims nothing not yet announced.
+        if (decisions.elected) publish(now);
         for (int index : decisions.admit) spdlog::info("cluster {} receives requests", index);
         for (int index : decisions.eject) spdlog::warn("cluster {} ejected from forwarding", index);
         for (int index : decisions.drained) {
@@ -218,6 +258,7 @@ void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
             }
         }
         decisions = std::move(next);
+        publish(now);  // /lb/status says what the slaves were told, e.g. `followers`
     }
 }
 

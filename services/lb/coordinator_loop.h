@@ -4,6 +4,7 @@
 // publishes what forwarding threads and /lb/status read. The only thread that touches the coordinator.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -42,10 +43,15 @@ private:
     using Millis = coordination::Millis;
     void run();
     void round(Millis now);
+    // Sends a probe to every member that has none in flight, and returns, by the round's deadline,
+    // each member's answer, or a failed probe for one that has not answered yet.
+    std::vector<std::pair<coordination::ClusterProbe, Millis>> probe_members(
+        const std::map<int, coordination::ClusterState>& members);
+    void record_probe(coordination::ClusterProbe probe);
     void refresh_membership(Millis now);
     void handle(const Report& report, Millis now);
     void perform(coordination::Decisions decisions, Millis now);
-    void publish(Millis now);
+    void publish(Millis now);  // the routing view and /lb/status
     Millis now() const;
 
     const DeploymentConfig config_;
@@ -57,7 +63,19 @@ private:
     coordination::Coordinator coordinator_;
     ClusterProber prober_;
     NameResolver resolver_;
-    WorkerPool workers_;
+
+    // One probe per cluster at a time. A round does not wait for a frozen cluster: at its deadline
+    // the probe counts as failed, and its answer, when it comes, counts too (a slow cluster that
+    // does answer resets its failures).
+    struct ProbeSlot {
+        bool in_flight = false;
+        Millis sent_at = 0;
+        std::optional<coordination::ClusterProbe> answer;
+    };
+    std::mutex probes_mutex_;
+    std::condition_variable probe_answered_;
+    std::map<int, ProbeSlot> probes_;
+    WorkerPool workers_;  // after the slots: its jobs write to them until it is destroyed
     const std::chrono::steady_clock::time_point epoch_;
 
     std::atomic<int> desired_size_;

@@ -26,8 +26,8 @@ AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term
         // The LB's own refusal says nothing about the slave.
         if (outcome.failure != UpstreamFailure::overloaded) verdict.report = ForwardFailure{slave};
         if (!idempotent && !outcome.never_arrived()) {
-            verdict.answer = error_response(502, "no answer from " + verdict.problem +
-                                                     "; the write may or may not have been applied, read the key to know");
+            verdict.answer = outcome_unknown_response("no answer from " + verdict.problem +
+                                                      "; the write may or may not have been applied, read the key to know");
         }
         return verdict;
     }
@@ -48,7 +48,7 @@ AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term
         }
         return verdict;
     }
-    if (response.status == 503 && response.header(protocol::leader_failure_header)) {
+    if (response.header(protocol::leader_failure_header)) {  // 503 refused, or 504 outcome unknown
         verdict.report = coordination::LeaderFailureReport{slave, term};
     }
     verdict.outcome = "answered";

@@ -10,31 +10,45 @@ WorkerPool::~WorkerPool() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;
+        queue_.clear();
     }
     changed_.notify_all();
     for (auto& thread : threads_) thread.join();
 }
 
-void WorkerPool::run_all(std::vector<std::function<void()>> jobs) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    jobs_ = std::move(jobs);
-    next_ = 0;
-    unfinished_ = jobs_.size();
+void WorkerPool::submit(std::function<void()> job) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        queue_.push_back(std::move(job));
+    }
     changed_.notify_all();
-    changed_.wait(lock, [&] { return unfinished_ == 0; });
-    jobs_.clear();
+}
+
+void WorkerPool::run_all(std::vector<std::function<void()>> jobs) {
+    std::mutex done_mutex;
+    std::condition_variable done;
+    std::size_t unfinished = jobs.size();
+    for (auto& job : jobs) {
+        submit([&, job = std::move(job)] {
+            job();
+            std::lock_guard<std::mutex> lock(done_mutex);
+            if (--unfinished == 0) done.notify_all();
+        });
+    }
+    std::unique_lock<std::mutex> lock(done_mutex);
+    done.wait(lock, [&] { return unfinished == 0; });
 }
 
 void WorkerPool::work() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {
-        changed_.wait(lock, [&] { return stopping_ || next_ < jobs_.size(); });
+        changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (stopping_) return;
-        auto& job = jobs_[next_++];
+        auto job = std::move(queue_.front());
+        queue_.pop_front();
         lock.unlock();
         job();
         lock.lock();
-        if (--unfinished_ == 0) changed_.notify_all();
     }
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// A fixed set of threads that runs a batch of bounded jobs (one probe or announcement per cluster)
-// and waits for all of them, so one slow cluster costs its own timeout, not the sum of everyone's.
+// A fixed set of threads for bounded jobs towards clusters (probes, announcements), so one slow
+// cluster costs its own timeout, not the sum of everyone's. Jobs either run as a batch that the
+// caller waits for, or on their own (a probe whose answer the caller collects by a deadline).
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -12,21 +14,22 @@ namespace cdb::lb {
 class WorkerPool {
 public:
     explicit WorkerPool(std::size_t threads);
+    // Waits for the jobs that run; drops those that have not started.
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
 
     // Runs every job (each must bound its own time) and returns when all are done.
     void run_all(std::vector<std::function<void()>> jobs);
+    // Runs `job` (which must bound its own time) as soon as a thread is free; does not wait.
+    void submit(std::function<void()> job);
 
 private:
     void work();
 
     std::mutex mutex_;
     std::condition_variable changed_;
-    std::vector<std::function<void()>> jobs_;
-    std::size_t next_ = 0;
-    std::size_t unfinished_ = 0;
+    std::deque<std::function<void()>> queue_;
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };

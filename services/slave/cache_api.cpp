@@ -135,7 +135,11 @@ std::optional<std::string> CacheApi::decode_key(std::string_view encoded, HttpRe
 }
 
 HttpResponse CacheApi::failure_response(const LeaderCall& call) const {
-    HttpResponse response = unavailable(call.message, call.state);
+    HttpResponse response =
+        call.outcome_unknown
+            ? outcome_unknown_response("the leader's Redis did not answer the write (" + call.message +
+                                       "); it may or may not have been applied, read the key to know")
+            : unavailable(call.message, call.state);
     const bool counts = call.failure == LeaderFailure::leader_unreachable ||
                         call.failure == LeaderFailure::leader_not_master;
     if (counts) response.with_header(protocol::leader_failure_header, std::to_string(call.state.term));

@@ -70,6 +70,7 @@ LeaderCall LeaderLink::run(const std::vector<std::string>& command, bool is_writ
     if (call.reply.io_error()) {
         call.failure = LeaderFailure::leader_unreachable;
         call.message = call.reply.error_message();
+        call.outcome_unknown = is_write && call.reply.maybe_run();
     } else if (is_not_master_error(call.reply)) {
         call.failure = LeaderFailure::leader_not_master;
         call.message = "Redis at " + (*lease)->endpoint().to_string() + " is not a usable leader: " +

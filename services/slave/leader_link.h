@@ -27,6 +27,9 @@ struct LeaderCall {
     LeaderFailure failure = LeaderFailure::none;
     std::string message;
     LeaderState state;        // the state the call ran under
+    // A write that went to the leader's Redis and got no answer (timeout, connection lost): it may
+    // have taken effect, there or, after a pause, later. Not the same as a refusal before sending.
+    bool outcome_unknown = false;
     std::string replication;  // X-Replication value, for writes
 };
 

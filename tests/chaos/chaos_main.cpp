@@ -1,5 +1,6 @@
 // chaos: fault injection under load (make chaos, docs/CHAOS.md). Parses options and wires the parts.
 // Exit status: 0 nothing lost or wrong, 1 the check or the run failed, 2 usage, 3 deadline/interrupted.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -17,8 +18,11 @@ namespace {
 int usage(std::FILE* out, int status) {
     std::fprintf(out,
                  "usage: chaos [--mode local|compose] [--duration S] [--clusters N] [--clients N] [--keys N]\n"
-                 "             [--slack-ms MS] [--deadline S] [--repo DIR]\n"
-                 "Fault injection under load against a system it launches with ./launch-env (docs/CHAOS.md).\n");
+                 "             [--slack-ms MS] [--deadline S] [--repo DIR] [--faults KIND,KIND...]\n"
+                 "Fault injection under load against a system it launches with ./launch-env (docs/CHAOS.md).\n"
+                 "KIND (default: the rotation of docs/CHAOS.md):");
+    for (auto kind : cdb::chaos::all_fault_kinds()) std::fprintf(out, " %s", to_string(kind).c_str());
+    std::fprintf(out, "\n");
     return status;
 }
 
@@ -28,6 +32,18 @@ bool positive(const char* text, int& value) {
     if (end == text || *end != '\0' || parsed <= 0 || parsed > 1000000) return false;
     value = static_cast<int>(parsed);
     return true;
+}
+
+bool fault_list(const std::string& text, std::vector<cdb::chaos::FaultKind>& kinds) {
+    std::size_t from = 0;
+    while (from <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', from), text.size());
+        auto kind = cdb::chaos::fault_kind_named(text.substr(from, comma - from));
+        if (!kind) return false;
+        kinds.push_back(*kind);
+        from = comma + 1;
+    }
+    return !kinds.empty();
 }
 
 }  // namespace
@@ -59,6 +75,8 @@ int main(int argc, char** argv) {
             ok = positive(value, options.keys.count);
         } else if (flag == "--slack-ms") {
             ok = positive(value, slack_ms);
+        } else if (flag == "--faults") {
+            ok = fault_list(value, options.faults);
         } else if (flag == "--deadline") {
             ok = positive(value, deadline);
         } else {

@@ -71,6 +71,11 @@ void print_report(std::FILE* out, const RunReport& report) {
         {"stale reads (missed a synced write)", std::to_string(check.reads_stale)},
         {"final values of unacknowledged writes", with_note(check.final_from_unacknowledged, "allowed: may apply late")},
         {"keys unreadable at the end", std::to_string(check.final_unreadable)},
+        {"keys not linearizable", std::to_string(check.linearizability.not_linearizable) + " of " +
+                                      std::to_string(check.linearizability.keys)},
+        {"keys unknown (search over its time budget)", std::to_string(check.linearizability.unknown)},
+        {"keys linearizable only if degraded writes were lost",
+         with_note(check.linearizability.only_if_degraded_lost, "allowed: only the leader had them")},
     });
     print_table(out, rows);
 

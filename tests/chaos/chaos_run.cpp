@@ -51,7 +51,13 @@ bool ChaosRun::read_configuration(RunReport& report) {
 }
 
 void ChaosRun::inject_faults(FaultInjector& faults, RunReport& report, Clock::time_point epoch) {
-    const auto kinds = faults.kinds();
+    const auto kinds = options_.faults.empty() ? faults.kinds() : options_.faults;
+    for (FaultKind kind : kinds) {
+        if (!faults.can(kind)) {
+            report.problems.push_back("fault " + to_string(kind) + " is not possible in " + deployment_.mode() + " mode");
+            return;
+        }
+    }
     const Micros end = options_.duration.count() * 1000000;
     const Micros budget = std::chrono::duration_cast<std::chrono::microseconds>(fault_budget).count();
     for (std::size_t i = 0; i < kinds.size() || since(epoch) + budget <= end; ++i) {

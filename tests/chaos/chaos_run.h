@@ -17,6 +17,7 @@ struct ChaosOptions {
     KeySpace keys;
     LoadOptions load;
     FaultTiming timing;
+    std::vector<FaultKind> faults;           // in turn; empty: every kind the default rotation has
     std::chrono::milliseconds slack{1000};   // added to the configured bound on a request's time
     std::chrono::milliseconds warmup{3000};  // of load before the first fault
     std::chrono::milliseconds quiet{2000};   // of load between a settled system and the next fault

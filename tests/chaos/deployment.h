@@ -26,7 +26,10 @@ public:
     virtual Error kill_cluster(int index) = 0;  // SIGKILL its slave and its Redis
     virtual Error kill_redis(int index) = 0;    // SIGKILL its Redis only
     virtual Error pause_cluster(int index) = 0; // freezes it: it holds connections and answers nothing
-    virtual Error resume_paused() = 0;
+    virtual Error resume_paused() = 0;  // whatever pause_cluster and pause_redis froze
+    // Freezes its Redis only (local mode only).
+    virtual bool can_pause_redis() const { return false; }
+    virtual Error pause_redis(int) { return "only the local mode can pause a Redis alone"; }
     virtual Error kill_lb() = 0;
     // Cuts a cluster off the network and puts it back (Compose only).
     virtual bool can_disconnect() const { return false; }

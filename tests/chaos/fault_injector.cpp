@@ -9,14 +9,49 @@ std::string seconds(std::chrono::milliseconds time) { return std::to_string(time
 
 }  // namespace
 
+const std::vector<FaultKind>& all_fault_kinds() {
+    static const std::vector<FaultKind> kinds{
+        FaultKind::kill_follower_cluster, FaultKind::kill_leader_redis,  FaultKind::pause_leader_redis,
+        FaultKind::pause_leader_cluster,  FaultKind::pause_follower_cluster, FaultKind::restart_lb,
+        FaultKind::disconnect_cluster};
+    return kinds;
+}
+
+std::string to_string(FaultKind kind) {
+    switch (kind) {
+        case FaultKind::kill_follower_cluster: return "kill-follower-cluster";
+        case FaultKind::kill_leader_redis: return "kill-leader-redis";
+        case FaultKind::pause_follower_cluster: return "pause-follower-cluster";
+        case FaultKind::pause_leader_cluster: return "pause-leader-cluster";
+        case FaultKind::pause_leader_redis: return "pause-leader-redis";
+        case FaultKind::restart_lb: return "restart-lb";
+        case FaultKind::disconnect_cluster: return "disconnect-cluster";
+    }
+    return "unknown";
+}
+
+std::optional<FaultKind> fault_kind_named(const std::string& name) {
+    for (FaultKind kind : all_fault_kinds()) {
+        if (to_string(kind) == name) return kind;
+    }
+    return std::nullopt;
+}
+
 FaultInjector::FaultInjector(Deployment& deployment, const LbObserver& lb, int clusters, FaultTiming timing,
                              Clock::time_point epoch)
     : deployment_(deployment), lb_(lb), clusters_(clusters), timing_(timing), epoch_(epoch) {}
 
+bool FaultInjector::can(FaultKind kind) const {
+    if (kind == FaultKind::disconnect_cluster) return deployment_.can_disconnect();
+    if (kind == FaultKind::pause_leader_redis) return deployment_.can_pause_redis();
+    return true;
+}
+
 std::vector<FaultKind> FaultInjector::kinds() const {
-    std::vector<FaultKind> kinds{FaultKind::kill_follower_cluster, FaultKind::kill_leader_redis,
-                                 FaultKind::pause_cluster, FaultKind::restart_lb};
-    if (deployment_.can_disconnect()) kinds.push_back(FaultKind::disconnect_cluster);
+    std::vector<FaultKind> kinds;
+    for (FaultKind kind : all_fault_kinds()) {
+        if (can(kind)) kinds.push_back(kind);
+    }
     return kinds;
 }
 
@@ -73,9 +108,17 @@ Error FaultInjector::apply(FaultKind kind, int round, const Topology& topology, 
                           " ms";
             return deployment_.start_missing();
         }
-        case FaultKind::pause_cluster: {
-            record.description = "pause cluster " + std::to_string(target) + role + " for " + outage;
-            return hold_then(deployment_.pause_cluster(target), [this] { return deployment_.resume_paused(); });
+        case FaultKind::pause_follower_cluster: {
+            record.description = "pause cluster " + std::to_string(follower) + " (a follower) for " + outage;
+            return hold_then(deployment_.pause_cluster(follower), [this] { return deployment_.resume_paused(); });
+        }
+        case FaultKind::pause_leader_cluster: {
+            record.description = "pause cluster " + std::to_string(leader) + " (the leader) for " + outage;
+            return hold_then(deployment_.pause_cluster(leader), [this] { return deployment_.resume_paused(); });
+        }
+        case FaultKind::pause_leader_redis: {
+            record.description = "pause the leader's Redis (cluster " + std::to_string(leader) + ") for " + outage;
+            return hold_then(deployment_.pause_redis(leader), [this] { return deployment_.resume_paused(); });
         }
         case FaultKind::restart_lb: {
             record.description = "kill -9 the LB, relaunch after " + outage;

@@ -2,6 +2,7 @@
 // One fault at a time: pick its target from the LB's topology, inject it, undo it after the outage
 // (restart, resume, reconnect), then wait until the system has settled again.
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,20 @@
 
 namespace cdb::chaos {
 
-enum class FaultKind { kill_follower_cluster, kill_leader_redis, pause_cluster, restart_lb, disconnect_cluster };
+enum class FaultKind {
+    kill_follower_cluster,
+    kill_leader_redis,
+    pause_follower_cluster,
+    pause_leader_cluster,  // its slave and its Redis
+    pause_leader_redis,    // its Redis alone: the slave still answers the LB
+    restart_lb,
+    disconnect_cluster,
+};
+
+// The name of a kind on the command line (--faults), e.g. "pause-leader-redis".
+std::string to_string(FaultKind kind);
+std::optional<FaultKind> fault_kind_named(const std::string& name);
+const std::vector<FaultKind>& all_fault_kinds();  // in the order of the default rotation
 
 struct FaultTiming {
     std::chrono::milliseconds outage{3000};    // how long a killed part stays down, a cluster frozen or cut off
@@ -32,10 +46,11 @@ public:
     FaultInjector(Deployment& deployment, const LbObserver& lb, int clusters, FaultTiming timing,
                   Clock::time_point epoch);
 
-    // The faults to inject in turn: disconnection only where the deployment can do it.
+    // The faults to inject in turn by default: every kind the deployment can do.
     std::vector<FaultKind> kinds() const;
-    // `round` varies the target: a pause or a disconnection hits the leader in even rounds, a
-    // follower in odd ones; a killed follower is a different one each round.
+    bool can(FaultKind kind) const;
+    // `round` varies the target: a disconnection hits the leader in even rounds, a follower in odd
+    // ones; a killed or paused follower is a different one each round.
     FaultRecord inject(FaultKind kind, int round);
 
 private:

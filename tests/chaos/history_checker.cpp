@@ -203,11 +203,17 @@ std::string Outcome::kind() const {
 }
 
 bool CheckResult::passed() const {
-    return too_slow == 0 && reads_never_written == 0 && reads_stale == 0 && lost_synced == 0 && final_unreadable == 0;
+    return too_slow == 0 && reads_never_written == 0 && reads_stale == 0 && lost_synced == 0 && final_unreadable == 0 &&
+           linearizability.not_linearizable == 0;
 }
 
 CheckResult HistoryChecker::check(const History& history, const std::vector<FinalRead>& finals, Micros bound) const {
-    return Checking(history, bound).run(finals);
+    CheckResult result = Checking(history, bound).run(finals);
+    result.linearizability = linearizability_.check(history, finals);
+    for (const std::string& problem : result.linearizability.problems) {
+        if (result.problems.size() < max_problems) result.problems.push_back(problem);
+    }
+    return result;
 }
 
 }  // namespace cdb::chaos

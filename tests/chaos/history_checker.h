@@ -10,12 +10,15 @@
 //   missing. Such a write is *lost* when the read is the final one, and makes a *stale* read during
 //   the run when it was synced.
 // Writes that overlap in time may take effect in either order, so none of them proves another lost.
+// On top of these rules, which name what went wrong, each key's history must be linearizable
+// (linearizability.h): the rules above cannot see a value that came back after it was overwritten.
 #include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "history.h"
+#include "linearizability.h"
 
 namespace cdb::chaos {
 
@@ -39,6 +42,7 @@ struct CheckResult {
     long lost_unprotected = 0;
     long final_from_unacknowledged = 0;  // final value of a write that got an error: allowed
     long final_unreadable = 0;           // keys written during the run whose final read failed
+    LinearizabilityResult linearizability;  // per key; a key that is not fails the run
     std::vector<std::string> problems;   // the first few violations that fail the run, described
 
     long operations() const { return reads + writes; }
@@ -50,7 +54,13 @@ public:
     static constexpr std::size_t max_problems = 20;
 
     // `bound`: the longest an operation may take. `finals`: one per key the run wrote.
+    explicit HistoryChecker(LinearizabilityChecker linearizability = LinearizabilityChecker())
+        : linearizability_(linearizability) {}
+
     CheckResult check(const History& history, const std::vector<FinalRead>& finals, Micros bound) const;
+
+private:
+    const LinearizabilityChecker linearizability_;
 };
 
 }  // namespace cdb::chaos

@@ -64,15 +64,20 @@ Error LocalDeployment::kill_cluster(int index) {
 
 Error LocalDeployment::kill_redis(int index) { return kill("redis-" + std::to_string(index)); }
 
-Error LocalDeployment::pause_cluster(int index) {
-    for (const std::string& part : {"slave-" + std::to_string(index), "redis-" + std::to_string(index)}) {
-        auto pid = live_pid(part);
-        if (!pid) return part + " does not run";
-        ::kill(*pid, SIGSTOP);
-        paused_.push_back(*pid);
-    }
+Error LocalDeployment::pause(const std::string& part) {
+    auto pid = live_pid(part);
+    if (!pid) return part + " does not run";
+    ::kill(*pid, SIGSTOP);
+    paused_.push_back(*pid);
     return std::nullopt;
 }
+
+Error LocalDeployment::pause_cluster(int index) {
+    if (auto error = pause("slave-" + std::to_string(index))) return error;
+    return pause("redis-" + std::to_string(index));
+}
+
+Error LocalDeployment::pause_redis(int index) { return pause("redis-" + std::to_string(index)); }
 
 Error LocalDeployment::resume_paused() {
     for (pid_t pid : paused_) ::kill(pid, SIGCONT);

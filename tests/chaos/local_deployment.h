@@ -22,6 +22,8 @@ public:
     Error kill_redis(int index) override;
     Error pause_cluster(int index) override;
     Error resume_paused() override;
+    bool can_pause_redis() const override { return true; }
+    Error pause_redis(int index) override;
     Error kill_lb() override;
     Error keep_logs(const std::string& into) const override;
     std::map<std::string, std::string> lb_environment() override;
@@ -29,6 +31,7 @@ public:
 private:
     std::optional<pid_t> live_pid(const std::string& part) const;  // part: lb, slave-3, redis-0
     Error kill(const std::string& part);
+    Error pause(const std::string& part);
     Error launcher(const std::vector<std::string>& args, std::chrono::milliseconds timeout) const;
 
     const std::string repo_;

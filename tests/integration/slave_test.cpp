@@ -371,6 +371,21 @@ TEST_F(SlaveTest, BlackHoledLeaderCostsTheCommandTimeout) {
     EXPECT_TRUE(wait_until([&] { return client().Get("/get/k")->status == 404; }, 5000ms));
 }
 
+TEST_F(SlaveTest, AWriteAFrozenLeaderMayStillRunIsAnswered504OutcomeUnknown) {
+    start_slave();
+    announce(1, 0);
+    ASSERT_EQ(client().Get("/readyz")->status, 200);  // the pool holds a live connection
+    redis_a_->pause();
+    auto unknown = set(R"({"key":"late","value":"v"})");
+    redis_a_->resume();
+    ASSERT_TRUE(unknown);
+    EXPECT_EQ(unknown->status, 504) << unknown->body;
+    EXPECT_NE(unknown->body.find(R"("outcome":"unknown")"), std::string::npos) << unknown->body;
+    EXPECT_EQ(unknown->get_header_value("X-Leader-Failure"), "1");
+    // Not "nothing was written": the Redis ran the command when it woke.
+    EXPECT_TRUE(wait_until([&] { return redis_a_->command({"GET", "late"}).text() == "v"; }, 5000ms));
+}
+
 TEST_F(SlaveTest, SyncWritesWaitForAFollower) {
     start_slave();
     ASSERT_TRUE(redis_b_->command({"REPLICAOF", "127.0.0.1", std::to_string(redis_port(0))}).is_status("OK"));

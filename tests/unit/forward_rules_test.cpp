@@ -36,16 +36,17 @@ TEST(ForwardRules, ARequestThatNeverArrivedGoesElsewhereWhateverItsMethod) {
     }
 }
 
-TEST(ForwardRules, AnUnansweredReadGoesElsewhereAnUnansweredWriteIsReported502) {
+TEST(ForwardRules, AnUnansweredReadGoesElsewhereAnUnansweredWriteIsReported504OutcomeUnknown) {
     EXPECT_FALSE(judge_attempt(key, slave, term, true, failed(UpstreamFailure::no_answer)).answer);
     const AttemptVerdict write = judge_attempt(key, slave, term, false, failed(UpstreamFailure::no_answer));
     ASSERT_TRUE(write.answer);
-    EXPECT_EQ(write.answer->status, 502);
+    EXPECT_EQ(write.answer->status, 504);
+    EXPECT_NE(write.answer->body.find(R"("outcome":"unknown")"), std::string::npos) << write.answer->body;
     EXPECT_NE(write.answer->body.find("may or may not have been applied"), std::string::npos);
     ASSERT_TRUE(write.report);
     const AttemptVerdict garbled = judge_attempt(key, slave, term, false, failed(UpstreamFailure::bad_answer));
     ASSERT_TRUE(garbled.answer);
-    EXPECT_EQ(garbled.answer->status, 502);
+    EXPECT_EQ(garbled.answer->status, 504);
 }
 
 TEST(ForwardRules, TheLbsOwnRefusalSaysNothingAboutTheSlave) {
@@ -122,6 +123,16 @@ TEST(ForwardRules, ALeaderFailureIsAnsweredAndReportedWithTheTerm) {
     const auto& report = std::get<coordination::LeaderFailureReport>(*verdict.report);
     EXPECT_EQ(report.from, slave);
     EXPECT_EQ(report.term, term);
+}
+
+TEST(ForwardRules, AWriteTheLeaderNeverAnsweredGoesToTheClientAsUnknownAndCountsAsAFailure) {
+    const std::string body = R"({"error":"timeout","outcome":"unknown"})";
+    const AttemptVerdict verdict = judge_attempt(key, slave, term, false, answered(504, {{"X-Leader-Failure", "7"}}, body));
+    ASSERT_TRUE(verdict.answer);  // never repeated on another slave: it may have been applied
+    EXPECT_EQ(verdict.answer->status, 504);
+    EXPECT_EQ(verdict.answer->body, body);
+    ASSERT_TRUE(verdict.report);
+    EXPECT_EQ(std::get<coordination::LeaderFailureReport>(*verdict.report).term, term);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "cdb/redis_connection.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 
 #include <csignal>
 
@@ -21,6 +22,12 @@ void RedisReply::Free::operator()(redisReply* reply) const { freeReplyObject(rep
 RedisReply RedisReply::failure(std::string message) {
     RedisReply reply(nullptr);
     reply.error_ = std::move(message);
+    return reply;
+}
+
+RedisReply RedisReply::lost(std::string message) {
+    RedisReply reply = failure(std::move(message));
+    reply.sent_ = true;
     return reply;
 }
 
@@ -106,6 +113,13 @@ RedisConnection::~RedisConnection() { redisFree(context_); }
 
 RedisReply RedisConnection::command(const std::vector<std::string>& args) {
     if (broken_) return RedisReply::failure("connection to Redis at " + endpoint_.to_string() + " is broken");
+    // An idle connection has nothing to read. If it has, the server closed it (it died or restarted)
+    // or sent what nobody asked for: give up before sending, so that the caller knows nothing ran.
+    pollfd idle{context_->fd, POLLIN, 0};
+    if (::poll(&idle, 1, 0) != 0) {
+        broken_ = true;
+        return RedisReply::failure("connection to Redis at " + endpoint_.to_string() + " was closed by the server");
+    }
     std::vector<const char*> argv;
     std::vector<size_t> lengths;
     argv.reserve(args.size());
@@ -117,8 +131,8 @@ RedisReply RedisConnection::command(const std::vector<std::string>& args) {
     void* raw = redisCommandArgv(context_, static_cast<int>(args.size()), argv.data(), lengths.data());
     if (raw == nullptr) {
         broken_ = true;
-        return RedisReply::failure("Redis at " + endpoint_.to_string() + " failed: " +
-                                   (context_->err ? context_->errstr : "no reply"));
+        return RedisReply::lost("Redis at " + endpoint_.to_string() + " failed: " +
+                                (context_->err ? context_->errstr : "no reply"));
     }
     return RedisReply(static_cast<redisReply*>(raw));
 }

@@ -43,6 +43,10 @@ HttpResponse error_response(int status, const std::string& message) {
     return json_response(status, json_error(message));
 }
 
+HttpResponse outcome_unknown_response(const std::string& message) {
+    return json_response(504, JsonBuilder().field("error", message).field("outcome", "unknown").str());
+}
+
 AsyncRouteHandler RouteTable::answer_now(RouteHandler handler, std::size_t prefix_length) {
     return [handler = std::move(handler), prefix_length](const HttpRequest& request, const Reply& reply) {
         reply(handler(request, std::string_view(request.path).substr(prefix_length)));

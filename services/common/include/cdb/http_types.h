@@ -47,5 +47,9 @@ struct HttpResponse {
 
 HttpResponse json_response(int status, std::string body);
 HttpResponse error_response(int status, const std::string& message);
+// A write that was sent and got no answer: it may or may not have taken effect, now or later
+// (docs/API.md). `504 {"error", "outcome": "unknown"}`, never to be confused with a refusal (503)
+// that guarantees nothing was written.
+HttpResponse outcome_unknown_response(const std::string& message);
 
 }  // namespace cdb

@@ -32,10 +32,15 @@ struct RedisCredentials {
 // garbage: the connection is unusable. A Redis error reply ("-ERR ...", "-READONLY ...") is a reply.
 class RedisReply {
 public:
+    // Nothing was sent: the server cannot have run the command.
     static RedisReply failure(std::string message);
+    // The command was sent and no answer came (timeout, connection lost): the server may have run
+    // it, or may still run it (a paused Redis runs what it had received when it wakes).
+    static RedisReply lost(std::string message);
     explicit RedisReply(redisReply* reply);
 
     bool io_error() const { return !reply_; }
+    bool maybe_run() const { return !reply_ && sent_; }
     const std::string& error_message() const { return error_; }
     bool is_error_reply() const;
     bool is_nil() const;
@@ -52,6 +57,7 @@ private:
     };
     std::unique_ptr<redisReply, Free> reply_;
     std::string error_;
+    bool sent_ = false;
 };
 
 std::optional<std::string> reply_text(const redisReply* reply);
