@@ -195,7 +195,12 @@ std::vector<std::pair<coordination::ClusterProbe, coordination::Millis>> Coordin
         if (slot.answer) {
             results.emplace_back(*slot.answer, slot.sent_at);
             slot.answer.reset();
-        } else if (slot.in_flight && members.count(it->first)) {
+        } else if (slot.in_flight && it->first == coordinator_.status().state.leader) {
+            // Only the leader's silence is news: it is how a frozen leader is detected. A follower
+            // whose probe is late (its slave's threads all wait on that frozen leader) keeps what
+            // its last answer said until the late one comes: counting it down would hide its
+            // Redis's offset from the election, which could then pick a follower that lacks
+            // acknowledged writes, and would eject every slave while the leader is frozen.
             coordination::ClusterProbe unanswered;
             unanswered.index = it->first;
             results.emplace_back(unanswered, slot.sent_at);
