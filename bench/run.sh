@@ -156,10 +156,15 @@ $servers    keepalive 64;
 EOT
   /usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >>"$dir/stdout.log" 2>&1 &
   nginx_pid=$!
+  wait_proxy nginx "$nginx_pid" "$port" "$dir/error.log"
+}
+
+# wait_proxy NAME PID PORT LOG: until the proxy serves a key, at most 10 s.
+wait_proxy() {
   local deadline=$(( $(date +%s) + 10 ))
-  until curl -sf --max-time 2 "http://127.0.0.1:$port/get/bench-key-0" >/dev/null; do
-    kill -0 "$nginx_pid" 2>/dev/null || die "nginx exited (log: $dir/error.log)"
-    (( $(date +%s) < deadline )) || die "nginx does not answer on port $port (log: $dir/error.log)"
+  until curl -sf --max-time 2 "http://127.0.0.1:$3/get/bench-key-0" >/dev/null; do
+    kill -0 "$2" 2>/dev/null || die "$1 exited (log: $4)"
+    (( $(date +%s) < deadline )) || die "$1 does not answer on port $3 (log: $4)"
     sleep 0.2
   done
 }
@@ -189,12 +194,7 @@ haproxy_up() {  # PORT: HAProxy over the same slaves, one thread per CPU, connec
   } >"$dir/haproxy.cfg"
   haproxy -db -f "$dir/haproxy.cfg" >>"$dir/haproxy.log" 2>&1 &
   haproxy_pid=$!
-  local deadline=$(( $(date +%s) + 10 ))
-  until curl -sf --max-time 2 "http://127.0.0.1:$port/get/bench-key-0" >/dev/null; do
-    kill -0 "$haproxy_pid" 2>/dev/null || die "haproxy exited (log: $dir/haproxy.log)"
-    (( $(date +%s) < deadline )) || die "haproxy does not answer on port $port (log: $dir/haproxy.log)"
-    sleep 0.2
-  done
+  wait_proxy haproxy "$haproxy_pid" "$port" "$dir/haproxy.log"
 }
 
 haproxy_down() {
