@@ -72,6 +72,8 @@ coordination::ClusterProbe ClusterProber::probe(int index) {
         probe.slave = proven_state(slot, index, status->body, "status");
     } else if (!status) {
         slot.slave.reset();  // unknown connection state after an error: never reuse it
+    } else {
+        probe.slave_stopping = status->get_header_value(protocol::retry_elsewhere_header) == protocol::stopping_reason;
     }
 
     RedisReply reply = redis_command(slot, index, {"INFO", "replication"});

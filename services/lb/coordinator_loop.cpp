@@ -96,6 +96,8 @@ void CoordinatorLoop::handle(const Report& report, Millis now) {
         perform(coordinator_.on_leader_failure(*failure, now), now);
     } else if (const auto* forward = std::get_if<ForwardFailure>(&report)) {
         perform(coordinator_.on_forward_failure(forward->index, now), now);
+    } else if (const auto* stopping = std::get_if<SlaveStopping>(&report)) {
+        perform(coordinator_.on_slave_stopping(stopping->index, now), now);
     } else if (const auto* state = std::get_if<SlaveStateReport>(&report)) {
         perform(coordinator_.on_slave_state(state->index, state->state, now), now);
     }

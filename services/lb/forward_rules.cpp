@@ -33,18 +33,21 @@ AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term
     }
     const UpstreamResponse& response = *outcome.response;
     if (response.header(protocol::retry_elsewhere_header)) {
-        // A stopping slave counts as a failed forward, so it is ejected before it closes its sockets;
-        // so does one that reports a term without the LB's proof.
+        // A stopping slave is ejected at once, before it closes its sockets; one that reports a term
+        // without the LB's proof counts as a failed forward.
         const auto reading = response.status == 409 ? read_slave_state(key, response.body) : SlaveStateReading{};
         if (reading.state) {
             verdict.report = SlaveStateReport{slave, *reading.state};
             verdict.outcome = "stale_term";
             verdict.problem = slave_name(slave) + " follows a newer leader term";
-        } else {
+        } else if (response.status == 409) {
             verdict.report = ForwardFailure{slave};
-            verdict.outcome = reading.unproven ? "unproven_term" : "stopping";
-            verdict.problem = slave_name(slave) + (reading.unproven ? " reported a leader term without the LB's proof"
-                                                                    : " is stopping");
+            verdict.outcome = "unproven_term";
+            verdict.problem = slave_name(slave) + " reported a leader term without the LB's proof";
+        } else {
+            verdict.report = SlaveStopping{slave};
+            verdict.outcome = "stopping";
+            verdict.problem = slave_name(slave) + " is stopping";
         }
         return verdict;
     }

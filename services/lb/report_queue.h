@@ -16,11 +16,14 @@ namespace cdb::lb {
 struct ForwardFailure {
     int index;
 };
+struct SlaveStopping {
+    int index;
+};
 struct SlaveStateReport {
     int index;
     coordination::LeaderState state;
 };
-using Report = std::variant<coordination::LeaderFailureReport, ForwardFailure, SlaveStateReport>;
+using Report = std::variant<coordination::LeaderFailureReport, ForwardFailure, SlaveStopping, SlaveStateReport>;
 
 class ReportQueue {
 public:

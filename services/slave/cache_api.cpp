@@ -41,8 +41,8 @@ int status_for(const TextVerdict& verdict) { return verdict.problem == TextProbl
 
 }  // namespace
 
-CacheApi::CacheApi(const LimitsConfig& limits, LeaderLink& leader, Metrics& metrics)
-    : limits_(limits), leader_(leader), metrics_(metrics) {
+CacheApi::CacheApi(const LimitsConfig& limits, LeaderLink& leader, Drain& drain, Metrics& metrics)
+    : limits_(limits), leader_(leader), drain_(drain), metrics_(metrics) {
     metrics_.describe("requests_total", "counter", "Data API requests by route and status.");
     metrics_.describe("control_rejected_total", "counter",
                       "Control messages refused for lack of the LB's proof; they changed nothing.");
@@ -58,18 +58,10 @@ void CacheApi::add_routes(RouteTable& routes) {
 RouteHandler CacheApi::guarded(const char* route,
                                HttpResponse (CacheApi::*handler)(const HttpRequest&, std::string_view)) {
     return [this, route, handler](const HttpRequest& request, std::string_view tail) {
-        struct InFlight {  // counted until the response leaves, even when a handler throws
-            std::atomic<int>& count;
-            explicit InFlight(std::atomic<int>& c) : count(c) { ++count; }
-            ~InFlight() { --count; }
-        } in_flight(in_flight_);
-        last_request_ = std::chrono::steady_clock::now().time_since_epoch().count();
+        const Drain::Request in_flight(drain_);
         HttpResponse response;
-        if (stopping_) {
-            response = error_response(503, "this slave is stopping; retry on another one")
-                           .with_header("Retry-After", "1")
-                           .with_header(protocol::retry_elsewhere_header, "stopping");
-            response.close_connection = true;
+        if (drain_.stopping()) {
+            response = drain_.tell_lb();
         } else if (auto refusal = follow_forwarded_term(request)) {
             response = std::move(*refusal);
         } else {
@@ -78,18 +70,6 @@ RouteHandler CacheApi::guarded(const char* route,
         metrics_.add("requests_total", label("route", route) + "," + label("status", std::to_string(response.status)));
         return response;
     };
-}
-
-void CacheApi::stop_accepting() { stopping_ = true; }
-
-void CacheApi::wait_quiet(std::chrono::milliseconds quiet, std::chrono::milliseconds longest) {
-    using Clock = std::chrono::steady_clock;
-    const auto deadline = Clock::now() + longest;
-    while (Clock::now() < deadline) {
-        const auto last = Clock::time_point(Clock::duration(last_request_.load()));
-        if (in_flight_ == 0 && Clock::now() - last >= quiet) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
 }
 
 std::optional<HttpResponse> CacheApi::follow_forwarded_term(const HttpRequest& request) {

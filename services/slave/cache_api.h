@@ -1,26 +1,18 @@
 #pragma once
-#include <atomic>
-#include <chrono>
-
 // The data API (docs/API.md): list-keys, get, set, delete against the leader's Redis.
 #include "cdb/config.h"
 #include "cdb/metrics.h"
 #include "cdb/route_table.h"
+#include "drain.h"
 #include "leader_link.h"
 
 namespace cdb::slave {
 
 class CacheApi {
 public:
-    CacheApi(const LimitsConfig& limits, LeaderLink& leader, Metrics& metrics);
+    // Once `drain` has begun, data requests get its "stopping" answer.
+    CacheApi(const LimitsConfig& limits, LeaderLink& leader, Drain& drain, Metrics& metrics);
     void add_routes(RouteTable& routes);
-
-    // Stopping without failing a client: from now on data requests get a 503 that tells the LB
-    // to retry elsewhere (nothing was touched) and closes their connection, so the LB stops
-    // reusing it and ejects this slave. The caller then waits until no request has come for
-    // `quiet` (at most `longest`) before closing the server, so none is cut off mid-flight.
-    void stop_accepting();
-    void wait_quiet(std::chrono::milliseconds quiet, std::chrono::milliseconds longest);
 
 private:
     HttpResponse list_keys(const HttpRequest& request);
@@ -43,10 +35,8 @@ private:
     HttpResponse remove_route(const HttpRequest&, std::string_view tail) { return remove(tail); }
 
     const LimitsConfig limits_;
-    std::atomic<bool> stopping_{false};
-    std::atomic<int> in_flight_{0};
-    std::atomic<std::chrono::steady_clock::rep> last_request_{0};
     LeaderLink& leader_;
+    Drain& drain_;
     Metrics& metrics_;
 };
 

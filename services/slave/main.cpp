@@ -1,4 +1,6 @@
 // consult-db-slave: the data API of one cluster, served from the Redis-leader's data.
+#include <spdlog/spdlog.h>
+
 #include <memory>
 
 #include "cache_api.h"
@@ -6,6 +8,7 @@
 #include "cdb/http_server.h"
 #include "cdb/metrics.h"
 #include "cdb/service_main.h"
+#include "drain.h"
 #include "leader_link.h"
 #include "ops_api.h"
 
@@ -20,8 +23,8 @@ struct SlaveService {
         : addresses(config),
           metrics("slave"),
           leader(config, addresses),
-          cache(config.limits, leader, metrics),
-          ops(config, addresses, leader, metrics) {
+          cache(config.limits, leader, drain, metrics),
+          ops(config, addresses, leader, drain, metrics) {
         cdb::RouteTable routes;
         cache.add_routes(routes);
         ops.add_routes(routes);
@@ -32,6 +35,7 @@ struct SlaveService {
     cdb::ClusterAddresses addresses;
     cdb::Metrics metrics;
     cdb::slave::LeaderLink leader;
+    cdb::slave::Drain drain;
     cdb::slave::CacheApi cache;
     cdb::slave::OpsApi ops;
     std::unique_ptr<cdb::HttpServer> server;
@@ -50,11 +54,12 @@ int main(int argc, char** argv) {
         auto service = std::make_shared<SlaveService>(config);
         service->server->start();
         return [service] {
-            service->ops.stop_reporting_ready();
-            service->cache.stop_accepting();
-            // 200 ms without a request: the LB has ejected this slave. At most 1 s, well within the
-            // 2 s stop budget.
-            service->cache.wait_quiet(std::chrono::milliseconds(200), std::chrono::milliseconds(1000));
+            service->drain.begin();
+            // The LB's next probe (one interval) ejects this slave; 200 ms without a request then
+            // covers what it had already routed here. At most 1 s, well within the 2 s stop budget.
+            if (!service->drain.wait(std::chrono::milliseconds(200), std::chrono::milliseconds(1000))) {
+                spdlog::warn("stopping before the LB stopped sending requests here (1 s drain bound)");
+            }
             service->server->stop();
         };
     };

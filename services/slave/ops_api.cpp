@@ -8,12 +8,13 @@
 namespace cdb::slave {
 
 OpsApi::OpsApi(const DeploymentConfig& config, const ClusterAddresses& addresses, LeaderLink& leader,
-               Metrics& metrics)
+               Drain& drain, Metrics& metrics)
     : index_(config.cluster.index.value_or(0)),
       mode_(config.replication.mode),
       own_redis_address_(addresses.redis(index_)),
       leader_(leader),
       metrics_(metrics),
+      drain_(drain),
       own_redis_(1,
                  RedisTimeouts{std::chrono::milliseconds(config.redis.connect_timeout_ms),
                                std::chrono::milliseconds(config.redis.command_timeout_ms)},
@@ -42,7 +43,7 @@ void OpsApi::add_routes(RouteTable& routes) {
 }
 
 HttpResponse OpsApi::ready() {
-    if (stopping_) return error_response(503, "not ready: stopping");
+    if (drain_.stopping()) return error_response(503, "not ready: stopping");
     LeaderCall call = leader_.read({"PING"});
     if (call.failure != LeaderFailure::none) return error_response(503, "not ready: " + call.message);
     return json_response(200, JsonBuilder().field("status", "ready").field("term", call.state.term)
@@ -64,7 +65,7 @@ std::string OpsApi::own_redis_json() {
 }
 
 HttpResponse OpsApi::status() {
-    if (stopping_) return error_response(503, "stopping");
+    if (drain_.stopping()) return drain_.tell_lb();
     const LeaderState state = leader_.state();
     const auto leader_redis = leader_.leader_redis();
     JsonBuilder body;

@@ -55,12 +55,12 @@ TEST(ForwardRules, TheLbsOwnRefusalSaysNothingAboutTheSlave) {
     EXPECT_FALSE(verdict.report);
 }
 
-TEST(ForwardRules, AStoppingSlaveIsLeftForTheNextOneAndReported) {
+TEST(ForwardRules, AStoppingSlaveIsLeftForTheNextOneAndReportedAsStopping) {
     const AttemptVerdict verdict =
         judge_attempt(key, slave, term, false, answered(503, {{"X-Retry-Elsewhere", "stopping"}}, R"({"error":"stopping"})"));
     EXPECT_FALSE(verdict.answer);
     ASSERT_TRUE(verdict.report);
-    EXPECT_EQ(std::get<ForwardFailure>(*verdict.report).index, slave);
+    EXPECT_EQ(std::get<SlaveStopping>(*verdict.report).index, slave);
     EXPECT_STREQ(verdict.outcome, "stopping");
 }
 

@@ -69,11 +69,15 @@ std::string state_text(const LeaderState& state) {
     return std::to_string(state.term) + "/" + cluster_text(state.leader);
 }
 
-// `I slave=down|T/L redis=down|master|replica:J [offset=N]`
+// `I slave=down|stopping|T/L redis=down|master|replica:J [offset=N]`
 ClusterProbe parse_probe(const Args& args) {
     ClusterProbe probe;
     probe.index = args.index();
-    if (const std::string& slave = args.get("slave"); slave != "down") probe.slave = parse_state(slave);
+    if (const std::string& slave = args.get("slave"); slave == "stopping") {
+        probe.slave_stopping = true;
+    } else if (slave != "down") {
+        probe.slave = parse_state(slave);
+    }
     const std::string& redis = args.get("redis");
     if (redis == "down") return probe;
     RedisInfo info;
@@ -217,6 +221,8 @@ std::vector<std::string> ScenarioRunner::run(const ScenarioStep& step) {
                                                        parse_state(args.get("state")), now_));
     } else if (name == "forward-failure") {
         results.push_back(coordinator().on_forward_failure(args.index(), now_));
+    } else if (name == "slave-stopping") {
+        results.push_back(coordinator().on_slave_stopping(args.index(), now_));
     } else if (name == "drain") {
         results.push_back(coordinator().on_drain_requested(args.index(), now_));
     } else if (name == "undrain") {

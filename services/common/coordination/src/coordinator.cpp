@@ -68,6 +68,12 @@ Decisions Coordinator::on_forward_failure(int index, Millis now) {
     });
 }
 
+Decisions Coordinator::on_slave_stopping(int index, Millis now) {
+    return handle(now, [&](Event& event) {
+        note_upstream(index, membership_.record_slave_stopping(index), event.decisions);
+    });
+}
+
 Decisions Coordinator::on_drain_requested(int index, Millis now) {
     return handle(now, [&](Event&) { membership_.set_draining(index, true); });
 }

@@ -20,6 +20,10 @@ UpstreamChange Membership::record_probe(const ClusterProbe& probe) {
     cluster.probed = true;
     cluster.slave = probe.slave;
     cluster.redis = probe.redis;
+    if (probe.slave_stopping) {
+        ++cluster.slave_failures;
+        return eject(cluster);
+    }
     if (!probe.slave) return count_slave_failure(cluster);
     cluster.slave_failures = 0;
     if (cluster.admitted) return UpstreamChange::none;
@@ -33,11 +37,23 @@ UpstreamChange Membership::record_forward_failure(int index) {
     return count_slave_failure(it->second);
 }
 
+UpstreamChange Membership::record_slave_stopping(int index) {
+    auto it = clusters_.find(index);
+    if (it == clusters_.end()) return UpstreamChange::none;
+    ++it->second.slave_failures;
+    return eject(it->second);
+}
+
 // Every failure counts, a burst included: ejecting early costs at most one probe interval of
 // capacity (the next passing probe readmits), forwarding to a dead slave costs client errors.
 UpstreamChange Membership::count_slave_failure(ClusterState& cluster) {
     ++cluster.slave_failures;
-    if (!cluster.admitted || cluster.slave_failures < eject_after_) return UpstreamChange::none;
+    if (cluster.slave_failures < eject_after_) return UpstreamChange::none;
+    return eject(cluster);
+}
+
+UpstreamChange Membership::eject(ClusterState& cluster) {
+    if (!cluster.admitted) return UpstreamChange::none;
     cluster.admitted = false;
     return UpstreamChange::ejected;
 }

@@ -20,6 +20,9 @@ inline constexpr const char* leader_proof_header = "X-Leader-Proof";
 inline constexpr const char* leader_failure_header = "X-Leader-Failure";
 inline constexpr const char* retry_elsewhere_header = "X-Retry-Elsewhere";
 inline constexpr const char* replication_header = "X-Replication";
+// X-Retry-Elsewhere's value from a slave that is stopping (on a forwarded request or on /status):
+// the LB ejects it at once.
+inline constexpr const char* stopping_reason = "stopping";
 
 inline constexpr const char* announce_path = "/internal/leader";
 inline constexpr const char* status_path = "/status";

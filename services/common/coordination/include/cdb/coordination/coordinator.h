@@ -49,6 +49,8 @@ public:
     Decisions on_slave_state(int index, const LeaderState& reported, Millis now);
     // A forwarded request that got no HTTP answer from the slave (connect error or timeout).
     Decisions on_forward_failure(int index, Millis now);
+    // A forwarded request answered "stopping" (X-Retry-Elsewhere): the slave is ejected at once.
+    Decisions on_slave_stopping(int index, Millis now);
     // Planned removal of cluster `index`: leadership moves away first; Decisions::drained says when done.
     Decisions on_drain_requested(int index, Millis now);
     Decisions on_drain_cancelled(int index, Millis now);

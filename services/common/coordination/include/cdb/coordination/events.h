@@ -33,6 +33,7 @@ struct ClusterProbe {
     int index = no_cluster;
     std::optional<LeaderState> slave;  // the slave's (term, leader); nullopt: it did not answer in time
     std::optional<RedisInfo> redis;    // nullopt: Redis unreachable (connect, timeout or error)
+    bool slave_stopping = false;       // the slave answered that it is stopping (then `slave` is nullopt)
 };
 
 // A slave's `503` with `X-Leader-Failure: term` (docs/PROTOCOL.md §3) on a forwarded request.

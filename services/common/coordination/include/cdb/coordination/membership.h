@@ -30,6 +30,8 @@ public:
     // Both return none for a cluster that is not a member (a result still in flight after removal).
     UpstreamChange record_probe(const ClusterProbe& probe);
     UpstreamChange record_forward_failure(int index);
+    // A stopping slave closes its sockets soon: ejected at once, not after `eject_after` failures.
+    UpstreamChange record_slave_stopping(int index);
 
     // False when `index` is not a member.
     bool set_draining(int index, bool draining);
@@ -47,6 +49,7 @@ public:
 
 private:
     UpstreamChange count_slave_failure(ClusterState& cluster);
+    static UpstreamChange eject(ClusterState& cluster);
 
     int eject_after_;
     std::map<int, ClusterState> clusters_;
