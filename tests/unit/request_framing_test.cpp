@@ -49,5 +49,43 @@ TEST(RequestFraming, RefusesHeadsOverTheLimitWith431EvenBeforeTheyEnd) {
     EXPECT_FALSE(framing(std::string(150, 'h') + ": 1\r\n"));
 }
 
+TEST(RequestFraming, RefusesHeaderLinesThatProxiesWouldReadDifferently) {
+    using namespace std::string_literals;
+    for (const std::string& headers :
+         {"X-A: a\nContent-Length: 5\r\n"s, "X-A: a\0b\r\n"s, "X-A: a\rb\r\n"s, "Host: a\r\nhost: b\r\n"s,
+          "X A: b\r\n"s, "X-A : b\r\n"s, "X-A: a\r\n b\r\n"s, ": b\r\n"s, "Broken\r\n"s, "X(A): b\r\n"s}) {
+        auto refusal = framing(headers);
+        ASSERT_TRUE(refusal) << headers;
+        EXPECT_EQ(refusal->status, 400) << headers;
+    }
+    EXPECT_FALSE(framing("Host: a\r\nX-Odd_Name.1~: tab\tin value\r\n"));
+}
+
+TEST(ChunkedTrailer, EndsAtTheEmptyLineWhateverTheCuts) {
+    const std::string trailer = "X-Checksum: 1\r\nX-Other: 2\r\n\r\nGET /next";
+    for (std::size_t cut = 0; cut <= trailer.size(); ++cut) {
+        ChunkedTrailer reader;
+        auto first = reader.read(std::string_view(trailer).substr(0, cut), 100);
+        std::size_t consumed = first.consumed;
+        if (first.progress == ChunkedTrailer::Progress::more) {
+            auto second = reader.read(std::string_view(trailer).substr(cut), 100);
+            ASSERT_EQ(second.progress, ChunkedTrailer::Progress::done) << cut;
+            consumed += second.consumed;
+        }
+        EXPECT_EQ(trailer.substr(consumed), "GET /next") << cut;
+    }
+    ChunkedTrailer empty;
+    EXPECT_EQ(empty.read("\r\nGET", 100).consumed, 2u);
+}
+
+TEST(ChunkedTrailer, RefusesBareLineEndsNulAndOversizedSections) {
+    using namespace std::string_literals;
+    for (const std::string& input : {"\n"s, "X: a\nY: b\r\n\r\n"s, "X: a\rb\r\n\r\n"s, "X: \0\r\n\r\n"s,
+                                     "X: "s + std::string(200, 'a') + "\r\n\r\n"}) {
+        ChunkedTrailer reader;
+        EXPECT_EQ(reader.read(input, 100).progress, ChunkedTrailer::Progress::refused) << input;
+    }
+}
+
 }  // namespace
 }  // namespace cdb

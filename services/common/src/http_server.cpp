@@ -88,6 +88,8 @@ struct ConnectionState {
     // requests, waits in held_input and is parsed once the answer is written.
     bool answer_pending = false;
     std::string held_input;
+    // Set once a chunked request has been parsed: its trailer section comes before the next request.
+    std::optional<ChunkedTrailer> chunked_trailer;
 
     bool paused() const { return answer_pending || turn_yielded; }
 };
@@ -309,6 +311,18 @@ public:
         std::string pipelined;
         int answered = 0;
         while (length > 0) {
+            if (connection->chunked_trailer) {
+                const auto step = connection->chunked_trailer->read(std::string_view(bytes, length), max_head_bytes_);
+                if (step.progress == ChunkedTrailer::Progress::refused) {
+                    return refuse(peer, 400, "malformed trailer section after the last chunk");
+                }
+                if (step.progress == ChunkedTrailer::Progress::more) return;
+                connection->chunked_trailer.reset();
+                bytes += step.consumed;
+                length -= step.consumed;
+                if (length == 0) connection->request_started.reset();
+                continue;
+            }
             if (!parser->feed(bytes, length)) {
                 return refuse(peer, 413, "the request is over the limit of " + std::to_string(getMaxRequestSize()) +
                                              " bytes");
@@ -334,6 +348,8 @@ public:
             }
             parser->request.copyAddress(peer->address());
             onRequest(parser->request, Http::ResponseWriter(parser->request.version(), transport(), this, peer));
+            // Pistache refuses every transfer coding but chunked.
+            if (parser->request.headers().tryGet<Http::Header::TransferEncoding>()) connection->chunked_trailer.emplace();
             pipelined = unparsed(*parser);
             parser->reset();
             if (pipelined.empty()) connection->request_started.reset();

@@ -28,4 +28,24 @@ struct RequestLimits {
 // white space before its colon, and a body announced larger than the request limit.
 std::optional<FramingRefusal> check_framing(std::string_view received, const RequestLimits& limits);
 
+// What follows the last chunk of a chunked body: optional trailer fields, then an empty line.
+// Pistache 0.0.5 ends the request at the last chunk's size line and leaves the rest unread, so the
+// next request on the connection began with a CRLF and was answered 400 (or 408). HttpServer reads
+// the trailer section with this, in as many pieces as it arrives, and discards it.
+class ChunkedTrailer {
+public:
+    enum class Progress { more, done, refused };
+    struct Step {
+        Progress progress;
+        std::size_t consumed;  // bytes of `input` that belong to the trailer section
+    };
+    // Refused: a bare CR or LF, a NUL, or more than `max_bytes` in all.
+    Step read(std::string_view input, std::size_t max_bytes);
+
+private:
+    std::size_t seen_ = 0;
+    bool line_start_ = true;
+    bool after_cr_ = false;
+};
+
 }  // namespace cdb
