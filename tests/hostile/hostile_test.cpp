@@ -169,9 +169,10 @@ TEST_F(HostileTest, MemoryStaysBoundedOverRepeatedBursts) {
 
 TEST_F(HostileTest, AFloodOfPipelinedRequestsCostsBoundedMemoryAndDelaysNobodyElse) {
     // Answers are written as they are made, so the kernel's socket buffers take 20 000 of them; past
-    // that, answers the client does not read would pile up in the server: past 1024 of them, or twice
-    // the response limit, the connection is closed. Either way memory stays where the first flood
-    // left it, and the server's thread answers 32 requests of the flood, then its other connections.
+    // that, answers the client has not read yet would pile up in the server: past 1024 of them, or
+    // 256 KiB, the connection is not read until the client takes some. Either way memory stays where
+    // the first flood left it, and the server's thread answers 32 requests of the flood, then its
+    // other connections.
     std::string requests;
     for (int i = 0; i < 20000; ++i) requests += "GET /get/hostile:probe HTTP/1.1\r\n\r\n";
     for (const Target& target : targets()) {

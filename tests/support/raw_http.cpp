@@ -38,9 +38,10 @@ std::vector<int> complete_statuses(const std::string& text) {
 
 }  // namespace
 
-RawConnection::RawConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+RawConnection::RawConnection(int port, std::optional<int> receive_buffer) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
     const int on = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    if (receive_buffer) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &*receive_buffer, sizeof *receive_buffer);
     sockaddr_in address = loopback_sockaddr(port);
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
 }

@@ -31,7 +31,9 @@ RawExchange raw_exchange(int port, const std::string& bytes, std::chrono::millis
 // how the bytes are cut is part of what a raw test sends.
 class RawConnection {
 public:
-    explicit RawConnection(int port);
+    // `receive_buffer` (SO_RCVBUF, before connecting): how much of what the server sends the kernel
+    // takes for a client that does not read, as over a slow link; the system's default otherwise.
+    explicit RawConnection(int port, std::optional<int> receive_buffer = std::nullopt);
     ~RawConnection();
     RawConnection(const RawConnection&) = delete;
     RawConnection& operator=(const RawConnection&) = delete;

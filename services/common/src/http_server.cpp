@@ -71,12 +71,40 @@ bool client_wants_keep_alive(const Http::Request& request) {
     return request.version() == Http::Version::Http11;
 }
 
+// Answer bytes that the kernel has not taken yet, queued in this process for clients that do not
+// read them (every HttpServer of the process together): what a slow reader costs is memory here.
+std::atomic<std::size_t> unsent_answer_bytes{0};
+
+// A connection with more unsent than this is not read until its client has taken some: its
+// pipelined requests wait in the kernel, and TCP holds the client back (backpressure). So a slow
+// reader costs at most this plus one answer (≤ the response limit).
+constexpr std::size_t max_unsent_bytes_per_connection = 256 * 1024;
+// Over this, in the whole process, the connections whose clients read least are closed, oldest
+// write progress first, down to three quarters of it: the LB's memory stays within its container
+// limit (256 MiB) whatever the number of slow readers.
+constexpr std::size_t max_unsent_bytes = 16 * 1024 * 1024;
+// A client whose queued answers the kernel has not taken for this long is not reading: closed
+// (nginx's send_timeout has the same default).
+constexpr std::chrono::seconds send_timeout{60};
+
+// Each queued answer costs about a kilobyte of Pistache's buffers whatever its size.
+constexpr int max_unwritten_answers = 1024;
+
 // What HttpServer tracks per connection, in the peer's data. Only the connection's own server thread
 // uses it.
 struct ConnectionState {
+    ConnectionState() = default;
+    ~ConnectionState() { release_unsent(); }
+    ConnectionState(const ConnectionState&) = delete;
+    ConnectionState& operator=(const ConnectionState&) = delete;
+
     bool closing = false;              // the server closes it: input still buffered for it is not parsed
     int unwritten_answers = 0;         // answers queued that the kernel has not taken yet,
-    std::size_t unwritten_bytes = 0;   // and about how large they are
+    std::size_t unwritten_bytes = 0;   // and about how large they are (counted in unsent_answer_bytes)
+    // When the kernel last took a queued answer, or the queue started.
+    std::chrono::steady_clock::time_point last_write_progress;
+    // The socket was not read while the connection was backlogged: input may wait in the kernel.
+    bool unread_input = false;
     // A connection's thread answers a few pipelined requests per turn, then lets its other
     // connections have theirs: the rest waits in held_input until the next turn.
     bool turn_yielded = false;
@@ -91,14 +119,22 @@ struct ConnectionState {
     // Set once a chunked request has been parsed: its trailer section comes before the next request.
     std::optional<ChunkedTrailer> chunked_trailer;
 
-    bool paused() const { return answer_pending || turn_yielded; }
+    // Its client does not take its answers fast enough: nothing more is read from it until it does.
+    bool backlogged() const {
+        return unwritten_answers >= max_unwritten_answers || unwritten_bytes > max_unsent_bytes_per_connection;
+    }
+    bool paused() const { return answer_pending || turn_yielded || backlogged(); }
+
+    // Takes its queued answers off the process's count at once, when it is closed for not reading
+    // them: Pistache frees them only once its reactor has seen the close.
+    void release_unsent() {
+        unsent_answer_bytes -= unwritten_bytes;
+        unwritten_bytes = 0;
+    }
 };
 
 // Pipelined requests answered in one go before the connection's thread serves its other connections.
 constexpr int requests_per_turn = 32;
-
-// Each queued answer costs about a kilobyte of Pistache's buffers whatever its size.
-constexpr int max_unwritten_answers = 1024;
 
 std::shared_ptr<ConnectionState> connection_state(const std::shared_ptr<Tcp::Peer>& peer) {
     constexpr const char* key = "cdb.connection";
@@ -115,18 +151,34 @@ void close_now(const std::shared_ptr<Tcp::Peer>& peer) {
     ::shutdown(peer->fd(), SHUT_RDWR);
 }
 
+// Closed for not reading its answers: their bytes no longer count.
+void close_unread(const std::shared_ptr<Tcp::Peer>& peer) {
+    connection_state(peer)->release_unsent();
+    close_now(peer);
+}
+
 // Counts an answer's bytes left in Pistache's queue until the kernel has taken them. Pistache 0.0.5
 // writes "Connection: close" but keeps the connection open; shutting the socket down makes its
-// reactor see the end and release the peer.
-void track(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer, std::size_t bytes, bool close) {
+// reactor see the end and release the peer. `on_drained` runs on the connection's thread once the
+// answer is out and the connection is no longer backlogged: what its client sent meanwhile is read.
+void track(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer, std::size_t bytes, bool close,
+           std::function<void()> on_drained) {
     auto state = connection_state(peer);
-    ++state->unwritten_answers;
+    if (state->unwritten_answers++ == 0) state->last_write_progress = std::chrono::steady_clock::now();
     state->unwritten_bytes += bytes;
+    unsent_answer_bytes += bytes;
     if (close) state->closing = true;
-    auto written = [peer, state, bytes, close] {
+    auto written = [peer, state, bytes, close, on_drained = std::move(on_drained)] {
         --state->unwritten_answers;
-        state->unwritten_bytes -= bytes;
+        state->last_write_progress = std::chrono::steady_clock::now();
+        const std::size_t taken = std::min(bytes, state->unwritten_bytes);  // 0 once released
+        state->unwritten_bytes -= taken;
+        unsent_answer_bytes -= taken;
         if (close) ::shutdown(peer->fd(), SHUT_RDWR);
+        // On a later turn of the loop (as yield_turn does), not from inside Pistache's write completion.
+        if (on_drained && !state->closing && !state->backlogged() && (state->unread_input || !state->held_input.empty())) {
+            peer->send(RawBuffer("", 0)).then([on_drained](ssize_t) { on_drained(); }, [](std::exception_ptr) {});
+        }
     };
     sent.then([written](ssize_t) { written(); }, [written](std::exception_ptr) { written(); });
 }
@@ -161,7 +213,10 @@ std::optional<std::size_t> send_what_fits(int descriptor, const std::string& byt
 // may be the removal of this very connection; the process aborted ("Could not find peer to erase",
 // found by make chaos, docs/PISTACHE.md). Written straight away, the answer also costs no queue
 // hand-over: one system call where Pistache makes four.
-void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, const std::string& bytes, bool close) {
+void shed_unread_answers(Tcp::Transport* transport);
+
+void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, const std::string& bytes, bool close,
+             std::function<void()> on_drained = nullptr) {
     auto state = connection_state(peer);
     std::size_t sent = 0;
     if (state->unwritten_answers == 0) {
@@ -174,7 +229,8 @@ void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, 
         return;
     }
     auto queued = transport->asyncWrite(peer->fd(), RawBuffer(bytes.data() + sent, bytes.size() - sent));
-    track(std::move(queued), peer, bytes.size() - sent, close);
+    track(std::move(queued), peer, bytes.size() - sent, close, std::move(on_drained));
+    if (unsent_answer_bytes > max_unsent_bytes) shed_unread_answers(transport);
 }
 
 // Pistache 0.0.5 keeps the bytes that follow a parsed request in its parser's private cursor and
@@ -260,7 +316,7 @@ private:
     // On the connection's thread.
     void write(const std::string& bytes, bool close) {
         if (const auto peer = peer_.lock()) {
-            deliver(peer, transport_, bytes, close);
+            deliver(peer, transport_, bytes, close, resume_);
         } else {
             gone();
         }
@@ -289,6 +345,9 @@ void refuse_and_close(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* tr
     spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, to_valid_utf8(message));
     deliver(peer, transport, serialize(error_response(status, to_valid_utf8(message)), version, false), true);
 }
+
+// Reads what waits on a connection's socket, on its own thread (ServerTransport::read_client).
+void read_client_now(Tcp::Transport* transport, const std::shared_ptr<Tcp::Peer>& peer);
 
 class RoutingHandler : public Http::Handler {
 public:
@@ -341,11 +400,6 @@ public:
                 return refuse(peer, 400, std::string("malformed request: ") + error.what());
             }
             if (state != Http::Private::State::Done) return;
-            // A client that pipelines without reading its answers would make them pile up here.
-            if (connection->unwritten_answers >= max_unwritten_answers ||
-                connection->unwritten_bytes > 2 * getMaxResponseSize()) {
-                return close_now(peer);
-            }
             parser->request.copyAddress(peer->address());
             onRequest(parser->request, Http::ResponseWriter(parser->request.version(), transport(), this, peer));
             // Pistache refuses every transfer coding but chunked.
@@ -394,6 +448,10 @@ private:
         std::string held;
         held.swap(connection.held_input);
         if (!held.empty()) onInput(held.data(), held.size(), peer);
+        if (connection.unread_input && !connection.paused() && !connection.closing) {
+            connection.unread_input = false;
+            read_client_now(transport(), peer);
+        }
     }
 
     // The connection's next turn comes after the other connections' pending input: an empty write
@@ -410,7 +468,8 @@ private:
     }
 
     // Input that arrives while the connection is paused waits, up to one request's worth; a client
-    // that sends more without reading is cut off. So does input that arrives while what waited is
+    // that sends more without waiting for its answer is cut off (one that does not read them is not
+    // read meanwhile: ServerTransport::read_client). So does input that arrives while what waited is
     // still to be parsed: it belongs after that. False when nothing waits and the connection is not
     // paused.
     bool hold_while_paused(const std::shared_ptr<Tcp::Peer>& peer, ConnectionState& connection,
@@ -489,9 +548,15 @@ private:
     // Pistache 0.0.5 reads a client until EAGAIN: one failed recv per request. A read that leaves
     // room in the buffer has drained the socket, and the next bytes raise a new edge-triggered
     // event (nginx reads the same way).
+public:
     void read_client(std::shared_ptr<Tcp::Peer> peer) {
         thread_local char buffer[16 * 1024];
+        const auto connection = connection_state(peer);
         for (;;) {
+            if (connection->backlogged()) {
+                connection->unread_input = true;  // read on resuming: RoutingHandler::resume
+                return;
+            }
             const ssize_t received = ::recv(peer->fd(), buffer, sizeof buffer, 0);
             if (received > 0) {
                 handler_->onInput(buffer, static_cast<std::size_t>(received), peer);
@@ -506,6 +571,25 @@ private:
         }
     }
 
+    // Over the process's budget of unsent answer bytes: closes this thread's connections whose
+    // clients read least (the oldest write progress first), down to three quarters of the budget.
+    void shed_unread_answers() {
+        std::vector<std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<Tcp::Peer>>> slow;
+        for (const auto& [descriptor, peer] : peers) {
+            const auto connection = connection_state(peer);
+            if (connection->unwritten_bytes > 0) slow.emplace_back(connection->last_write_progress, peer);
+        }
+        std::sort(slow.begin(), slow.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (const auto& [progress, peer] : slow) {
+            if (unsent_answer_bytes <= max_unsent_bytes / 4 * 3) break;
+            spdlog::warn("closed a connection from {} whose client did not read {} bytes of answers: over the "
+                         "{} MiB of unsent answers the process allows", peer->address().host(),
+                         connection_state(peer)->unwritten_bytes, max_unsent_bytes >> 20);
+            close_unread(peer);
+        }
+    }
+
+private:
     const std::function<void()>* find_watched(int descriptor) const {
         for (const auto& [watched, callback] : watched_) {
             if (watched == descriptor) return &callback;
@@ -535,8 +619,14 @@ private:
         [[maybe_unused]] auto drained = ::read(timer_, &expirations, sizeof expirations);
         const auto now = std::chrono::steady_clock::now();
         std::vector<std::pair<std::shared_ptr<Tcp::Peer>, bool>> expired;  // peer, whether a request was cut
+        std::vector<std::shared_ptr<Tcp::Peer>> not_reading;
         for (const auto& [descriptor, peer] : peers) {
             const auto connection = connection_state(peer);
+            if (!connection->closing && connection->unwritten_answers > 0 &&
+                now - connection->last_write_progress > send_timeout) {
+                not_reading.push_back(peer);
+                continue;
+            }
             if (connection->closing || connection->paused() || !connection->held_input.empty()) continue;
             if (connection->request_started) {
                 const bool in_body = Http::Handler::getParser(peer)->step()->id() == Http::Private::BodyStep::Id;
@@ -547,6 +637,7 @@ private:
                 expired.emplace_back(peer, false);
             }
         }
+        for (const auto& peer : not_reading) close_unread(peer);
         for (const auto& [peer, request_cut] : expired) {
             if (!request_cut) {
                 close_now(peer);
@@ -565,6 +656,13 @@ private:
     int timer_ = -1;
     std::vector<std::pair<int, std::function<void()>>> watched_;
 };
+
+// Every transport of an HttpServer is a ServerTransport (HttpServer::start).
+void read_client_now(Tcp::Transport* transport, const std::shared_ptr<Tcp::Peer>& peer) {
+    static_cast<ServerTransport*>(transport)->read_client(peer);
+}
+
+void shed_unread_answers(Tcp::Transport* transport) { static_cast<ServerTransport*>(transport)->shed_unread_answers(); }
 
 }  // namespace
 
