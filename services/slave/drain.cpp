@@ -21,7 +21,9 @@ Drain::Request::Request(Drain& drain) : drain_(drain) {
 Drain::Request::~Request() { --drain_.in_flight_; }
 
 HttpResponse Drain::tell_lb() {
-    told_lb_ = true;
+    // The quiet period starts when the LB is first told: what it routed here just before must still
+    // find the server open.
+    if (!told_lb_.exchange(true)) last_request_ = Clock::now().time_since_epoch().count();
     HttpResponse response = error_response(503, "this slave is stopping; retry on another one")
                                 .with_header("Retry-After", "1")
                                 .with_header(protocol::retry_elsewhere_header, protocol::stopping_reason);
