@@ -58,7 +58,8 @@ struct LbService {
         api.add_routes(routes);
         cdb::ListenConfig listen = config.lb;
         listen.threads = lb_threads(config);
-        const auto options = cdb::server_options(config, listen, config.lb.port, "lb-http");
+        auto options = cdb::server_options(config, listen, config.lb.port, "lb-http");
+        options.descriptors_per_connection = 2;  // and one to a slave
         server = std::make_unique<cdb::HttpServer>(options, std::move(routes));
     }
 

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "local_system.h"
@@ -200,7 +202,7 @@ TEST_F(LbTest, AStoppingSlaveLeavesTheLbsRoutingBeforeItCloses) {
         running_when_ejected = system_->slave(1).running();
         return true;
     }, 3000ms)) << system_->logs();
-    EXPECT_TRUE(running_when_ejected) << "slave 1 closed while the LB still routed to it\n" << system_->logs();
+    EXPECT_TRUE(running_when_ejected) << "slave 1 closed while the LB still routed to it\n" << system_->logs() << system_->slave(1).log();
     EXPECT_EQ(system_->slave(1).wait_exit(2000ms), 0);
     EXPECT_EQ(write_keys(*system_, 0, 20), 20) << system_->logs();
 }
@@ -556,6 +558,48 @@ TEST_F(LbTest, ClientsThatNeverReadTheirAnswersCostBoundedMemory) {
         EXPECT_EQ(health_failures, 0) << clients << " clients that never read";
         EXPECT_EQ(system_->get("big"), value) << clients << " clients that never read";
     }
+}
+
+// CPU time (user + system) a process has used, from /proc/PID/stat.
+std::chrono::milliseconds cpu_time(int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (name) "
+    std::string field;
+    long long ticks = 0;
+    for (int index = 3; fields >> field && index <= 15; ++index) {
+        if (index == 14 || index == 15) ticks += std::stoll(field);  // utime, stime
+    }
+    return std::chrono::milliseconds(ticks * 1000 / ::sysconf(_SC_CLK_TCK));
+}
+
+// More idle connections than the LB has descriptors for (here a hard limit of 256): it must neither
+// spin on the connections it cannot accept nor stop answering. Before: 180% CPU and /lb/healthz
+// unanswered, so Kubernetes' liveness probe restarted the only LB.
+TEST_F(LbTest, MoreConnectionsThanDescriptorsNeitherSpinsNorStopsTheLb) {
+    ASSERT_NO_FATAL_FAILURE(start(1));
+    system_->stop_lb();
+    system_->start_lb(1, {"prlimit", "--nofile=256:256", "--"});
+    ASSERT_TRUE(system_->wait_ready(1)) << system_->logs();
+    std::vector<std::unique_ptr<RawConnection>> idle;
+    for (int i = 0; i < 400; ++i) idle.push_back(std::make_unique<RawConnection>(system_->lb_port()));
+    // A one-second window of health checks: each must be answered, and the LB must mostly sleep.
+    const auto cpu_before = cpu_time(system_->lb().pid());
+    const auto started = std::chrono::steady_clock::now();
+    int asked = 0;
+    int answered = 0;
+    while (std::chrono::steady_clock::now() - started < 1s) {
+        auto health = system_->client().Get("/lb/healthz");
+        ++asked;
+        answered += health && health->status == 200 ? 1 : 0;
+    }
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    const auto cpu = cpu_time(system_->lb().pid()) - cpu_before;
+    RecordProperty("lb_cpu_ms_in_window", std::to_string(cpu.count()));
+    RecordProperty("window_ms", std::to_string(elapsed.count()));
+    EXPECT_EQ(answered, asked) << system_->logs();
+    EXPECT_LT(cpu, elapsed / 2) << "the LB spins";
+    EXPECT_TRUE(system_->set("after-the-flood", "v")) << system_->logs();
 }
 
 TEST_F(LbTest, NoReadyClusterAnswers503WithRetryAfter) {

@@ -51,13 +51,14 @@ void LocalSystem::kill_cluster(int index) {
     redis_.at(index)->kill();
 }
 
-void LocalSystem::start_lb(int size) {
+void LocalSystem::start_lb(int size, std::vector<std::string> launcher) {
     // Each service gets only the secrets it needs: the slaves no Redis password but their own, no admin token.
     auto env = service_env(size);
     env["REDIS_COORDINATOR_PASSWORD"] = test_coordinator_user.password;
     env["CONTROL_PLANE_KEY"] = test_control_plane_key;
     env["ADMIN_TOKEN"] = test_admin_token;
-    lb_ = std::make_unique<ChildProcess>("lb", std::vector<std::string>{LB_BINARY}, env);
+    launcher.push_back(LB_BINARY);
+    lb_ = std::make_unique<ChildProcess>("lb", std::move(launcher), env);
 }
 
 void LocalSystem::stop_lb() { lb_->stop(5000ms); }

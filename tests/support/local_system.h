@@ -20,7 +20,8 @@ public:
 
     void start_cluster(int index);   // its Redis and slave
     void kill_cluster(int index);    // SIGKILL both, like a crashed machine
-    void start_lb(int size);
+    // `launcher`: a command the LB runs under (e.g. prlimit with its options and "--").
+    void start_lb(int size, std::vector<std::string> launcher = {});
     void stop_lb();                  // SIGTERM, waits for the exit
 
     RedisServer& redis(int index) { return *redis_.at(index); }

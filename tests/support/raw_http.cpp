@@ -1,6 +1,7 @@
 #include "raw_http.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -43,7 +44,19 @@ RawConnection::RawConnection(int port, std::optional<int> receive_buffer) : fd_(
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     if (receive_buffer) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &*receive_buffer, sizeof *receive_buffer);
     sockaddr_in address = loopback_sockaddr(port);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    // Bounded: a server whose accept queue is full leaves a blocking connect retrying SYNs for minutes.
+    const int flags = ::fcntl(fd_, F_GETFL);
+    ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+        connected_ = true;
+    } else if (errno == EINPROGRESS) {
+        pollfd writable{fd_, POLLOUT, 0};
+        int error = 0;
+        socklen_t length = sizeof error;
+        connected_ = ::poll(&writable, 1, 1000) == 1 &&
+                     ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0;
+    }
+    ::fcntl(fd_, F_SETFL, flags);
 }
 
 RawConnection::~RawConnection() { ::close(fd_); }

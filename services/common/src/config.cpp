@@ -144,6 +144,7 @@ std::vector<Field> fields(const std::string& hostname) {
         integer("http.upstream_timeout_ms", 1, max_timeout_ms, [](C& c) -> int& { return c.http.upstream_timeout_ms; }),
         integer("http.upstream_try_timeout_ms", 1, max_timeout_ms,
                 [](C& c) -> int& { return c.http.upstream_try_timeout_ms; }),
+        integer("http.max_connections", 16, 1000000, [](C& c) -> int& { return c.http.max_connections; }),
         integer("redis.port", 1, max_port, [](C& c) -> int& { return c.redis.port; }),
         integer("redis.connect_timeout_ms", 1, max_timeout_ms, [](C& c) -> int& { return c.redis.connect_timeout_ms; }),
         integer("redis.command_timeout_ms", 1, max_timeout_ms, [](C& c) -> int& { return c.redis.command_timeout_ms; }),

@@ -12,8 +12,14 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -71,6 +77,122 @@ bool client_wants_keep_alive(const Http::Request& request) {
     return request.version() == Http::Version::Http11;
 }
 
+// Reads a private member without a patched Pistache: an explicit template instantiation may name
+// one ([temp.explicit]). An upgrade that renames the member fails to compile.
+template <typename Tag, typename Tag::type Member>
+struct ExposePrivateMember {
+    friend typename Tag::type member_pointer(Tag) { return Member; }
+};
+struct ListenerDescriptor {
+    using type = int Tcp::Listener::*;
+    friend type member_pointer(ListenerDescriptor);
+};
+template struct ExposePrivateMember<ListenerDescriptor, &Tcp::Listener::listen_fd>;
+struct ListenerPoller {
+    using type = Polling::Epoll Tcp::Listener::*;
+    friend type member_pointer(ListenerPoller);
+};
+template struct ExposePrivateMember<ListenerPoller, &Tcp::Listener::poller>;
+
+// Pistache 0.0.5's Listener accepts on a thread of its own, from a level-triggered epoll set, with
+// no limit: at the descriptor limit accept failed with EMFILE, the connection stayed queued and the
+// thread spun on it (a core at 100%, /lb/healthz unanswered). The Acceptor takes the listening
+// socket out of the Listener's epoll set and accepts itself, up to a number of connections that the
+// descriptor limit allows. At that number (or at EMFILE anyway) it stops polling the socket, so
+// connections wait in the kernel's queue, and asks the server threads to close idle keep-alive
+// connections (as nginx reuses its idle connections); a closed connection wakes it.
+class Acceptor : public std::enable_shared_from_this<Acceptor> {
+public:
+    explicit Acceptor(std::size_t max_connections)
+        : max_connections_(max_connections), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+        if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    }
+    ~Acceptor() {
+        stop();
+        ::close(wake_fd_);
+    }
+    Acceptor(const Acceptor&) = delete;
+    Acceptor& operator=(const Acceptor&) = delete;
+
+    // Each server thread's transport, as the reactor clones them when the listener binds. They
+    // outlive the accepting: HttpServer::stop stops it before the listener.
+    void add_transport(Tcp::Transport* transport) {
+        std::lock_guard<std::mutex> lock(transports_mutex_);
+        transports_.push_back(transport);
+    }
+
+    // After the listener has bound, before it runs.
+    void start(Tcp::Listener& listener) {
+        listen_fd_ = listener.*member_pointer(ListenerDescriptor{});
+        (listener.*member_pointer(ListenerPoller{})).removeFd(listen_fd_);
+        thread_ = std::thread([this] { run(); });
+    }
+
+    void stop() {
+        stopping_ = true;
+        wake();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    // From a connection's thread, as the connection goes.
+    void connection_closed() {
+        if (open_.fetch_sub(1) >= max_connections_ || waiting_for_descriptors_) wake();
+    }
+
+    // Raised when the acceptor cannot take one more connection: each server thread then closes some
+    // of its idle connections at its next timer tick.
+    std::uint64_t drain_requests() const { return drain_requests_; }
+
+private:
+    void wake() {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
+    }
+
+    void run() {
+        while (!stopping_) {
+            // Out of descriptors: the socket is not polled for 100 ms, or until a connection closes.
+            const bool room = open_ < max_connections_ && !waiting_for_descriptors_;
+            pollfd descriptors[2] = {{wake_fd_, POLLIN, 0}, {listen_fd_, static_cast<short>(room ? POLLIN : 0), 0}};
+            const int ready = ::poll(descriptors, 2, waiting_for_descriptors_ ? 100 : -1);
+            if (ready < 0 && errno != EINTR) {
+                spdlog::error("accepting connections: poll: {}", std::strerror(errno));
+                return;
+            }
+            if (descriptors[0].revents & POLLIN) {
+                std::uint64_t wakes;
+                [[maybe_unused]] auto drained = ::read(wake_fd_, &wakes, sizeof wakes);
+            }
+            if (ready == 0 || (descriptors[0].revents & POLLIN)) waiting_for_descriptors_ = false;
+            if (descriptors[1].revents & POLLIN) accept_pending();
+        }
+    }
+
+    // Accepts what waits, up to the limit; sets waiting_for_descriptors_ when it ran out of them.
+    void accept_pending();
+
+    void drain_idle_connections(const std::string& reason) {
+        ++drain_requests_;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_drain_warning_ > std::chrono::seconds(10)) {
+            last_drain_warning_ = now;
+            spdlog::warn("not accepting connections ({} open): {}; closing idle ones", open_.load(), reason);
+        }
+    }
+
+    const std::size_t max_connections_;
+    const int wake_fd_;
+    int listen_fd_ = -1;
+    std::atomic<std::size_t> open_{0};
+    std::atomic<std::uint64_t> drain_requests_{0};
+    std::atomic<bool> waiting_for_descriptors_{false};
+    std::atomic<bool> stopping_{false};
+    std::chrono::steady_clock::time_point last_drain_warning_{};
+    std::mutex transports_mutex_;
+    std::vector<Tcp::Transport*> transports_;
+    std::thread thread_;
+};
+
 // Answer bytes that the kernel has not taken yet, queued in this process for clients that do not
 // read them (every HttpServer of the process together): what a slow reader costs is memory here.
 std::atomic<std::size_t> unsent_answer_bytes{0};
@@ -93,8 +215,11 @@ constexpr int max_unwritten_answers = 1024;
 // What HttpServer tracks per connection, in the peer's data. Only the connection's own server thread
 // uses it.
 struct ConnectionState {
-    ConnectionState() = default;
-    ~ConnectionState() { release_unsent(); }
+    explicit ConnectionState(std::shared_ptr<Acceptor> acceptor = nullptr) : acceptor_(std::move(acceptor)) {}
+    ~ConnectionState() {
+        release_unsent();
+        if (acceptor_) acceptor_->connection_closed();
+    }
     ConnectionState(const ConnectionState&) = delete;
     ConnectionState& operator=(const ConnectionState&) = delete;
 
@@ -124,6 +249,10 @@ struct ConnectionState {
         return unwritten_answers >= max_unwritten_answers || unwritten_bytes > max_unsent_bytes_per_connection;
     }
     bool paused() const { return answer_pending || turn_yielded || backlogged(); }
+    // Nothing to lose by closing it: no request being read or answered, nothing unsent.
+    bool idle() const {
+        return !closing && !paused() && !request_started && held_input.empty() && unwritten_answers == 0;
+    }
 
     // Takes its queued answers off the process's count at once, when it is closed for not reading
     // them: Pistache frees them only once its reactor has seen the close.
@@ -131,17 +260,52 @@ struct ConnectionState {
         unsent_answer_bytes -= unwritten_bytes;
         unwritten_bytes = 0;
     }
+
+private:
+    const std::shared_ptr<Acceptor> acceptor_;  // null for a connection the Acceptor did not accept
 };
+
+constexpr const char* connection_state_key = "cdb.connection";
+
+void Acceptor::accept_pending() {
+    for (int accepted = 0; accepted < 64; ++accepted) {
+        if (open_ >= max_connections_) {
+            drain_idle_connections("the limit of " + std::to_string(max_connections_) + " connections");
+            return;
+        }
+        sockaddr_storage address{};
+        socklen_t length = sizeof address;
+        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                waiting_for_descriptors_ = true;
+                drain_idle_connections(std::string("accept: ") + std::strerror(errno));
+                return;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::warn("accept: {}", std::strerror(errno));
+            return;
+        }
+        auto peer = Tcp::Peer::Create(fd, Address::fromUnix(reinterpret_cast<sockaddr*>(&address)));
+        ++open_;
+        // Its state goes with the peer, whichever way the connection ends, and counts it out then.
+        peer->putData(connection_state_key, std::make_shared<ConnectionState>(shared_from_this()));
+        std::lock_guard<std::mutex> lock(transports_mutex_);
+        if (transports_.empty()) continue;  // stopping: the peer closes its descriptor as it goes
+        transports_[static_cast<std::size_t>(fd) % transports_.size()]->handleNewPeer(peer);
+    }
+}
 
 // Pipelined requests answered in one go before the connection's thread serves its other connections.
 constexpr int requests_per_turn = 32;
 
+// Made by RoutingHandler::onConnection, before any input.
 std::shared_ptr<ConnectionState> connection_state(const std::shared_ptr<Tcp::Peer>& peer) {
-    constexpr const char* key = "cdb.connection";
-    auto state = std::static_pointer_cast<ConnectionState>(peer->tryGetData(key));
+    auto state = std::static_pointer_cast<ConnectionState>(peer->tryGetData(connection_state_key));
     if (!state) {
         state = std::make_shared<ConnectionState>();
-        peer->putData(key, state);
+        peer->putData(connection_state_key, state);
     }
     return state;
 }
@@ -238,16 +402,13 @@ void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, 
 // instantiation may name a private member ([temp.explicit]): this reads the cursor without a patched
 // Pistache. An upgrade that renames the member fails to compile; one that changes how the parser
 // uses it fails the Pistache* tests.
-using ParserCursor = StreamCursor Http::Private::ParserBase::*;
-struct ParserCursorTag {};
-ParserCursor member_pointer(ParserCursorTag);
-template <ParserCursor Member>
-struct ExposeParserCursor {
-    friend ParserCursor member_pointer(ParserCursorTag) { return Member; }
+struct ParserCursor {
+    using type = StreamCursor Http::Private::ParserBase::*;
+    friend type member_pointer(ParserCursor);
 };
-template struct ExposeParserCursor<&Http::Private::ParserBase::cursor>;
+template struct ExposePrivateMember<ParserCursor, &Http::Private::ParserBase::cursor>;
 
-StreamCursor& cursor_of(Http::RequestParser& parser) { return parser.*member_pointer(ParserCursorTag{}); }
+StreamCursor& cursor_of(Http::RequestParser& parser) { return parser.*member_pointer(ParserCursor{}); }
 
 // What the parser holds of the current request, from its first byte.
 std::string_view buffered(Http::RequestParser& parser) {
@@ -501,14 +662,17 @@ thread_local ServerThread* this_server_thread = nullptr;
 // with this transport lets other sockets join it.
 class ServerTransport final : public Tcp::Transport, public ServerThread {
 public:
-    ServerTransport(const std::shared_ptr<Tcp::Handler>& handler, ConnectionTimeouts timeouts)
-        : Tcp::Transport(handler), handler_(handler), timeouts_(timeouts) {}
+    ServerTransport(const std::shared_ptr<Tcp::Handler>& handler, ConnectionTimeouts timeouts,
+                    std::shared_ptr<Acceptor> acceptor)
+        : Tcp::Transport(handler), handler_(handler), timeouts_(timeouts), acceptor_(std::move(acceptor)) {}
     ~ServerTransport() override {
         if (timer_ >= 0) ::close(timer_);
     }
 
     std::shared_ptr<Aio::Handler> clone() const override {
-        return std::make_shared<ServerTransport>(handler_->clone(), timeouts_);
+        auto transport = std::make_shared<ServerTransport>(handler_->clone(), timeouts_, acceptor_);
+        acceptor_->add_transport(transport.get());
+        return transport;
     }
 
     void watch(int descriptor, std::function<void()> on_readable) override {
@@ -532,6 +696,14 @@ public:
             } else if (const auto client = peers.find(descriptor); entry.isReadable() && client != peers.end()) {
                 ours = true;
                 read_client(client->second);
+                // Pistache looks at readability first: the same event's writability would be lost,
+                // and a queued answer would wait for the next event (for ever, from a client that
+                // sends nothing more).
+                if (entry.isWritable() && peers.count(descriptor) > 0) {
+                    Polling::Event event(entry.getTag());
+                    event.flags.setFlag(Polling::NotifyOn::Write);
+                    pistaches.push_back(std::move(event));
+                }
             } else {
                 Polling::Event event(entry.getTag());
                 if (entry.isReadable()) event.flags.setFlag(Polling::NotifyOn::Read);
@@ -617,6 +789,10 @@ private:
     void check_timeouts() {
         std::uint64_t expirations;
         [[maybe_unused]] auto drained = ::read(timer_, &expirations, sizeof expirations);
+        if (const auto drains = acceptor_->drain_requests(); drains != drains_done_) {
+            drains_done_ = drains;
+            close_idle_connections();
+        }
         const auto now = std::chrono::steady_clock::now();
         std::vector<std::pair<std::shared_ptr<Tcp::Peer>, bool>> expired;  // peer, whether a request was cut
         std::vector<std::shared_ptr<Tcp::Peer>> not_reading;
@@ -651,8 +827,24 @@ private:
         }
     }
 
+    // At the connection limit: closes the least recently used idle connections, an eighth of them
+    // (at least one, at most 32), as nginx reuses its idle connections.
+    void close_idle_connections() {
+        std::vector<std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<Tcp::Peer>>> idle;
+        for (const auto& [descriptor, peer] : peers) {
+            const auto connection = connection_state(peer);
+            if (connection->idle()) idle.emplace_back(connection->last_input, peer);
+        }
+        const auto count = static_cast<std::ptrdiff_t>(std::min(idle.size(), std::clamp<std::size_t>(idle.size() / 8, 1, 32)));
+        std::partial_sort(idle.begin(), idle.begin() + count, idle.end(),
+                          [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (auto it = idle.begin(); it != idle.begin() + count; ++it) close_now(it->second);
+    }
+
     const std::shared_ptr<Tcp::Handler> handler_;
     const ConnectionTimeouts timeouts_;
+    const std::shared_ptr<Acceptor> acceptor_;
+    std::uint64_t drains_done_ = 0;
     int timer_ = -1;
     std::vector<std::pair<int, std::function<void()>>> watched_;
 };
@@ -682,8 +874,32 @@ HttpServerOptions server_options(const DeploymentConfig& config, const ListenCon
                                 static_cast<std::size_t>(config.limits.max_key_bytes) * 6 + 16 * 1024;
     options.header_timeout = std::chrono::milliseconds(config.http.header_timeout_ms);
     options.body_timeout = std::chrono::milliseconds(config.http.body_timeout_ms);
+    options.max_connections = static_cast<std::size_t>(config.http.max_connections);
     return options;
 }
+
+namespace {
+
+// The connections the descriptor limit leaves room for, at most `options.max_connections`. The soft
+// limit is raised to the hard one first, as nginx's worker_rlimit_nofile and Go's runtime do.
+std::size_t connection_limit(const HttpServerOptions& options) {
+    rlimit descriptors{};
+    if (::getrlimit(RLIMIT_NOFILE, &descriptors) != 0) return options.max_connections;
+    if (descriptors.rlim_cur < descriptors.rlim_max) {
+        descriptors.rlim_cur = descriptors.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &descriptors);
+        ::getrlimit(RLIMIT_NOFILE, &descriptors);
+    }
+    if (descriptors.rlim_cur == RLIM_INFINITY) return options.max_connections;
+    const auto available = static_cast<std::size_t>(descriptors.rlim_cur);
+    const std::size_t by_descriptors =
+        available > options.reserved_descriptors
+            ? (available - options.reserved_descriptors) / std::max<std::size_t>(1, options.descriptors_per_connection)
+            : 0;
+    return std::max<std::size_t>(1, std::min(options.max_connections, by_descriptors));
+}
+
+}  // namespace
 
 HttpResponse metrics_response(const Metrics& metrics) {
     HttpResponse response = json_response(200, metrics.render());
@@ -704,15 +920,25 @@ void HttpServer::start() {
     listener_->init(static_cast<std::size_t>(options_.threads),
                     Flags<Tcp::Options>(Tcp::Options::ReuseAddr) | Tcp::Options::NoDelay,
                     options_.name);
+    const std::size_t max_connections = connection_limit(options_);
+    auto acceptor = std::make_shared<Acceptor>(max_connections);
     auto handler = std::make_shared<RoutingHandler>(routes_, options_.max_head_bytes);
     handler->setMaxRequestSize(options_.max_request_bytes);
     handler->setMaxResponseSize(options_.max_request_bytes + 64 * 1024);
     const ConnectionTimeouts timeouts{options_.header_timeout, options_.body_timeout};
     listener_->setHandler(handler);
-    listener_->setTransportFactory([handler, timeouts] { return std::make_shared<ServerTransport>(handler, timeouts); });
+    listener_->setTransportFactory([handler, timeouts, acceptor] {
+        return std::make_shared<ServerTransport>(handler, timeouts, acceptor);
+    });
     try {
         listener_->bind();
+        acceptor->start(*listener_);
+        stop_accepting_ = [acceptor] { acceptor->stop(); };
         listener_->runThreaded();
+        if (max_connections < options_.max_connections) {
+            spdlog::warn("{}: at most {} connections, not http.max_connections {}: the descriptor limit allows no "
+                         "more (raise `ulimit -n`)", options_.name, max_connections, options_.max_connections);
+        }
     } catch (const std::exception& error) {
         listener_.reset();
         throw std::runtime_error("cannot listen on " + options_.bind + ":" + std::to_string(options_.port) + ": " +
@@ -721,6 +947,10 @@ void HttpServer::start() {
 }
 
 void HttpServer::stop() {
+    if (stop_accepting_) {
+        stop_accepting_();
+        stop_accepting_ = nullptr;
+    }
     if (listener_) {
         listener_->shutdown();
         listener_.reset();

@@ -33,6 +33,8 @@ struct HttpConfig {
     // A read that has no answer by then is tried on another slave, and its slave is left out of new
     // requests until it answers again (docs/PROTOCOL.md §8): a frozen slave costs this, not the above.
     int upstream_try_timeout_ms = 150;
+    // Client connections a service keeps open at once (fewer when its descriptor limit allows fewer).
+    int max_connections = 4096;
 };
 
 // The Redis ACL users the services log in as (docs/SECURITY.md). docker/redis-run defines them.

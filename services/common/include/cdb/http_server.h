@@ -4,6 +4,7 @@
 // (server_thread.h), and corrects the Pistache 0.0.5 defaults that do not fit a service behind a
 // proxy (see docs/PISTACHE.md).
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,6 +27,12 @@ struct HttpServerOptions {
     std::chrono::milliseconds header_timeout{1000};
     std::chrono::milliseconds body_timeout{5000};
     std::string name = "http";
+    // Client connections open at once, lowered to what RLIMIT_NOFILE allows: `reserved_descriptors`
+    // for everything else, then `descriptors_per_connection` each (the LB holds one to a slave per
+    // client connection in flight).
+    std::size_t max_connections = 4096;
+    std::size_t reserved_descriptors = 64;
+    std::size_t descriptors_per_connection = 1;
 };
 
 // Options for a service listening as `listen` on `port`, with the deployment's limits and timeouts.
@@ -50,6 +57,7 @@ private:
     HttpServerOptions options_;
     std::shared_ptr<RouteTable> routes_;
     std::unique_ptr<Pistache::Tcp::Listener> listener_;
+    std::function<void()> stop_accepting_;
 };
 
 }  // namespace cdb
