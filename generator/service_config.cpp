@@ -1,8 +1,9 @@
 #include "service_config.hpp"
 
-#include <cctype>
 #include <cstdio>
 
+#include "cdb/config.h"
+#include "generator_error.hpp"
 #include "yaml_tree.hpp"
 #include "yaml_writer.hpp"
 
@@ -45,6 +46,22 @@ void write_json(std::string& out, const YAML::Node& node, const std::string& ind
     out += indent + "}";
 }
 
+// Both services read the configuration with the same parser: whatever either would refuse at start,
+// the generator refuses now (a slave takes its index from its hostname or CLUSTER_INDEX).
+void check_with_the_services_parser(const YAML::Node& config) {
+    YAML::Node slave_config = YAML::Clone(config);
+    insert_leaf(slave_config, "cluster.index", YAML::Node(0));
+    try {
+        cdb::check_config_file(to_json(config), cdb::ConfigUser::lb);
+        cdb::check_config_file(to_json(slave_config), cdb::ConfigUser::slave);
+    } catch (const cdb::ConfigError& error) {
+        std::string message = error.what();
+        const std::string prefix = "invalid configuration: field ";
+        if (message.compare(0, prefix.size(), prefix) == 0) message = "config." + message.substr(prefix.size());
+        throw GeneratorError("the services would refuse to start with these values: " + message);
+    }
+}
+
 }  // namespace
 
 YAML::Node service_config(const Values& values, const std::string& host_template_key, int replicas) {
@@ -56,19 +73,14 @@ YAML::Node service_config(const Values& values, const std::string& host_template
             insert_leaf(config, key.substr(config_prefix.size()), scalar(value));
         }
     }
+    check_with_the_services_parser(config);
     return config;
-}
-
-std::string env_name(const std::string& field_path) {
-    std::string name = field_path;
-    for (char& ch : name) ch = ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    return name;
 }
 
 YAML::Node environment_variables(const YAML::Node& config) {
     YAML::Node variables(YAML::NodeType::Map);
     for_each_leaf(config, [&](const std::string& path, const YAML::Node& value) {
-        variables[env_name(path)] = text(value.Scalar());
+        variables[cdb::env_name_for(path)] = text(value.Scalar());
     });
     return variables;
 }

@@ -14,8 +14,6 @@ namespace gen {
 // then every `config.*` value under its field name (config.redis.port -> redis.port).
 YAML::Node service_config(const Values& values, const std::string& host_template_key, int replicas);
 
-// The environment variable of a field: dots become underscores, upper case (redis.port -> REDIS_PORT).
-std::string env_name(const std::string& field_path);
 
 // The fields as a map of environment variables with string values.
 YAML::Node environment_variables(const YAML::Node& config);

@@ -75,12 +75,7 @@ std::vector<ValueRule> make_rules() {
         matching("kind.namespace", dns_label, "a DNS label (lower case letters, digits, -; at most 63)"),
         matching("kind.instance", dns_label, "a DNS label (lower case letters, digits, -; at most 63)"),
         matching("resources.*.*.*", quantity, "a Kubernetes quantity such as 100m, 1 or 64Mi"),
-        port("config.*.port"),
-        one_of("config.replication.mode", {"none", "async", "sync"}),
-        one_of("config.log_level", {"trace", "debug", "info", "warn", "error", "critical", "off"}),
-        integer_range("config.lb.threads", 0, 64),  // 0: one per CPU
-        // The services reject zero and negative sizes, counts and timeouts at start; fail here instead.
-        integer_range("config.*.*", 1, INT_MAX),
+        // config.*: the services' own parser checks them (service_config.cpp), one schema for both.
     };
 }
 

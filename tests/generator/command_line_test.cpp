@@ -98,7 +98,7 @@ const std::vector<ErrorCase> error_cases = {
     {"set_text_for_bool", valid({"--set", "kind.networkPolicy=maybe"}), "kind.networkPolicy must be true or false"},
     {"set_without_equals", valid({"--set", "images.tag"}), "expected key.path=value"},
     {"set_section", valid({"--set", "images=v1"}), "images is a section"},
-    {"set_port_out_of_range", valid({"--set", "config.slave.port=70000"}), "must be an integer from 1 to 65535"},
+    {"set_port_out_of_range", valid({"--set", "config.slave.port=70000"}), "config.slave.port must be between 1 and 65535"},
     {"set_bad_mode", valid({"--set", "config.replication.mode=quorum"}), "must be one of none, async, sync"},
     {"set_bad_quantity", valid({"--set", "resources.lb.limits.memory=lots"}), "must be a Kubernetes quantity"},
     {"output_directory_missing", valid({"--output", "{dir}/absent/out.yaml"}), "cannot write"},

@@ -286,8 +286,12 @@ EnvLookup process_environment() {
     };
 }
 
-DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env, ConfigUser user,
-                              const std::string& hostname) {
+namespace {
+
+enum class Secrets { read, ignored };
+
+DeploymentConfig parse(const std::string& json_text, const EnvLookup& env, ConfigUser user, const std::string& hostname,
+                       Secrets secrets_policy) {
     rapidjson::Document document;
     document.SetObject();
     if (!json_text.empty()) {
@@ -331,7 +335,7 @@ DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env
         }
     }
     for (const Secret& secret : secrets) {
-        if (user == ConfigUser::slave ? secret.slave_reads : secret.lb_reads) {
+        if (secrets_policy == Secrets::read && (user == ConfigUser::slave ? secret.slave_reads : secret.lb_reads)) {
             secret.member(config) = read_secret(secret, env);
         }
     }
@@ -356,6 +360,17 @@ DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env
                           std::to_string(config.redis.command_timeout_ms) + ")");
     }
     return config;
+}
+
+}  // namespace
+
+DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env, ConfigUser user,
+                              const std::string& hostname) {
+    return parse(json_text, env, user, hostname, Secrets::read);
+}
+
+void check_config_file(const std::string& json_text, ConfigUser user) {
+    parse(json_text, [](const std::string&) { return std::nullopt; }, user, "", Secrets::ignored);
 }
 
 DeploymentConfig load_config(const std::string& path, ConfigUser user) {

@@ -103,6 +103,12 @@ enum class ConfigUser { slave, lb };
 DeploymentConfig parse_config(const std::string& json_text, const EnvLookup& env, ConfigUser user,
                               const std::string& hostname);
 
+// Checks a configuration file as parse_config does (every field's type and range, unknown fields,
+// the rules between fields), without environment variables and without secrets: what the generator
+// checks before it writes a deployment, so that it never writes one the services refuse.
+// Throws ConfigError.
+void check_config_file(const std::string& json_text, ConfigUser user);
+
 // Reads the file named by `path` (or by $CONFIG_FILE when `path` is empty; neither means no file).
 DeploymentConfig load_config(const std::string& path, ConfigUser user);
 
