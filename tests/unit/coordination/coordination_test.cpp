@@ -120,7 +120,8 @@ TEST_F(EstablishedCoordinator, RecoversWithoutElection) {
     EXPECT_EQ(coordinator_.status().followers, 2);
 }
 
-// DESIGN's target: leader death to new leader under 1 s with 200 ms probes and threshold 3.
+// The failover target (docs/ELECTION.md): leader death to new leader under 1 s with 200 ms probes
+// and threshold 3.
 TEST_F(EstablishedCoordinator, ProbesAloneElectWithinThreeIntervals) {
     const Millis death = 1001;  // just after the passing probe at 1000
     for (Millis now = 200; now <= 1000; now += 200) {
