@@ -12,23 +12,22 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "acceptor.h"
 #include "cdb/json_builder.h"
 #include "cdb/request_framing.h"
 #include "cdb/server_thread.h"
 #include "cdb/text_rules.h"
+#include "pistache_private.h"
 
 namespace cdb {
 namespace {
@@ -77,121 +76,6 @@ bool client_wants_keep_alive(const Http::Request& request) {
     return request.version() == Http::Version::Http11;
 }
 
-// Reads a private member without a patched Pistache: an explicit template instantiation may name
-// one ([temp.explicit]). An upgrade that renames the member fails to compile.
-template <typename Tag, typename Tag::type Member>
-struct ExposePrivateMember {
-    friend typename Tag::type member_pointer(Tag) { return Member; }
-};
-struct ListenerDescriptor {
-    using type = int Tcp::Listener::*;
-    friend type member_pointer(ListenerDescriptor);
-};
-template struct ExposePrivateMember<ListenerDescriptor, &Tcp::Listener::listen_fd>;
-struct ListenerPoller {
-    using type = Polling::Epoll Tcp::Listener::*;
-    friend type member_pointer(ListenerPoller);
-};
-template struct ExposePrivateMember<ListenerPoller, &Tcp::Listener::poller>;
-
-// Pistache 0.0.5's Listener accepts on a thread of its own, from a level-triggered epoll set, with
-// no limit: at the descriptor limit accept failed with EMFILE, the connection stayed queued and the
-// thread spun on it (a core at 100%, /lb/healthz unanswered). The Acceptor takes the listening
-// socket out of the Listener's epoll set and accepts itself, up to a number of connections that the
-// descriptor limit allows. At that number (or at EMFILE anyway) it stops polling the socket, so
-// connections wait in the kernel's queue, and asks the server threads to close idle keep-alive
-// connections (as nginx reuses its idle connections); a closed connection wakes it.
-class Acceptor : public std::enable_shared_from_this<Acceptor> {
-public:
-    explicit Acceptor(std::size_t max_connections)
-        : max_connections_(max_connections), wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-        if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
-    }
-    ~Acceptor() {
-        stop();
-        ::close(wake_fd_);
-    }
-    Acceptor(const Acceptor&) = delete;
-    Acceptor& operator=(const Acceptor&) = delete;
-
-    // Each server thread's transport, as the reactor clones them when the listener binds. They
-    // outlive the accepting: HttpServer::stop stops it before the listener.
-    void add_transport(Tcp::Transport* transport) {
-        std::lock_guard<std::mutex> lock(transports_mutex_);
-        transports_.push_back(transport);
-    }
-
-    // After the listener has bound, before it runs.
-    void start(Tcp::Listener& listener) {
-        listen_fd_ = listener.*member_pointer(ListenerDescriptor{});
-        (listener.*member_pointer(ListenerPoller{})).removeFd(listen_fd_);
-        thread_ = std::thread([this] { run(); });
-    }
-
-    void stop() {
-        stopping_ = true;
-        wake();
-        if (thread_.joinable()) thread_.join();
-    }
-
-    // From a connection's thread, as the connection goes.
-    void connection_closed() {
-        if (open_.fetch_sub(1) >= max_connections_ || waiting_for_descriptors_) wake();
-    }
-
-    // Raised when the acceptor cannot take one more connection: each server thread then closes some
-    // of its idle connections at its next timer tick.
-    std::uint64_t drain_requests() const { return drain_requests_; }
-
-private:
-    void wake() {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] auto written = ::write(wake_fd_, &one, sizeof one);
-    }
-
-    void run() {
-        while (!stopping_) {
-            // Out of descriptors: the socket is not polled for 100 ms, or until a connection closes.
-            const bool room = open_ < max_connections_ && !waiting_for_descriptors_;
-            pollfd descriptors[2] = {{wake_fd_, POLLIN, 0}, {listen_fd_, static_cast<short>(room ? POLLIN : 0), 0}};
-            const int ready = ::poll(descriptors, 2, waiting_for_descriptors_ ? 100 : -1);
-            if (ready < 0 && errno != EINTR) {
-                spdlog::error("accepting connections: poll: {}", std::strerror(errno));
-                return;
-            }
-            if (descriptors[0].revents & POLLIN) {
-                std::uint64_t wakes;
-                [[maybe_unused]] auto drained = ::read(wake_fd_, &wakes, sizeof wakes);
-            }
-            if (ready == 0 || (descriptors[0].revents & POLLIN)) waiting_for_descriptors_ = false;
-            if (descriptors[1].revents & POLLIN) accept_pending();
-        }
-    }
-
-    // Accepts what waits, up to the limit; sets waiting_for_descriptors_ when it ran out of them.
-    void accept_pending();
-
-    void drain_idle_connections(const std::string& reason) {
-        ++drain_requests_;
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_drain_warning_ > std::chrono::seconds(10)) {
-            last_drain_warning_ = now;
-            spdlog::warn("not accepting connections ({} open): {}; closing idle ones", open_.load(), reason);
-        }
-    }
-
-    const std::size_t max_connections_;
-    const int wake_fd_;
-    int listen_fd_ = -1;
-    std::atomic<std::size_t> open_{0};
-    std::atomic<std::uint64_t> drain_requests_{0};
-    std::atomic<bool> waiting_for_descriptors_{false};
-    std::atomic<bool> stopping_{false};
-    std::chrono::steady_clock::time_point last_drain_warning_{};
-    std::mutex transports_mutex_;
-    std::vector<Tcp::Transport*> transports_;
-    std::thread thread_;
-};
 
 // Answer bytes that the kernel has not taken yet, queued in this process for clients that do not
 // read them (every HttpServer of the process together): what a slow reader costs is memory here.
@@ -215,11 +99,8 @@ constexpr int max_unwritten_answers = 1024;
 // What HttpServer tracks per connection, in the peer's data. Only the connection's own server thread
 // uses it.
 struct ConnectionState {
-    explicit ConnectionState(std::shared_ptr<Acceptor> acceptor = nullptr) : acceptor_(std::move(acceptor)) {}
-    ~ConnectionState() {
-        release_unsent();
-        if (acceptor_) acceptor_->connection_closed();
-    }
+    ConnectionState() = default;
+    ~ConnectionState() { release_unsent(); }
     ConnectionState(const ConnectionState&) = delete;
     ConnectionState& operator=(const ConnectionState&) = delete;
 
@@ -260,47 +141,13 @@ struct ConnectionState {
         unsent_answer_bytes -= unwritten_bytes;
         unwritten_bytes = 0;
     }
-
-private:
-    const std::shared_ptr<Acceptor> acceptor_;  // null for a connection the Acceptor did not accept
 };
 
 constexpr const char* connection_state_key = "cdb.connection";
 
-void Acceptor::accept_pending() {
-    for (int accepted = 0; accepted < 64; ++accepted) {
-        if (open_ >= max_connections_) {
-            drain_idle_connections("the limit of " + std::to_string(max_connections_) + " connections");
-            return;
-        }
-        sockaddr_storage address{};
-        socklen_t length = sizeof address;
-        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length,
-                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                waiting_for_descriptors_ = true;
-                drain_idle_connections(std::string("accept: ") + std::strerror(errno));
-                return;
-            }
-            if (errno != EAGAIN && errno != EWOULDBLOCK) spdlog::warn("accept: {}", std::strerror(errno));
-            return;
-        }
-        auto peer = Tcp::Peer::Create(fd, Address::fromUnix(reinterpret_cast<sockaddr*>(&address)));
-        ++open_;
-        // Its state goes with the peer, whichever way the connection ends, and counts it out then.
-        peer->putData(connection_state_key, std::make_shared<ConnectionState>(shared_from_this()));
-        std::lock_guard<std::mutex> lock(transports_mutex_);
-        if (transports_.empty()) continue;  // stopping: the peer closes its descriptor as it goes
-        transports_[static_cast<std::size_t>(fd) % transports_.size()]->handleNewPeer(peer);
-    }
-}
-
 // Pipelined requests answered in one go before the connection's thread serves its other connections.
 constexpr int requests_per_turn = 32;
 
-// Made by RoutingHandler::onConnection, before any input.
 std::shared_ptr<ConnectionState> connection_state(const std::shared_ptr<Tcp::Peer>& peer) {
     auto state = std::static_pointer_cast<ConnectionState>(peer->tryGetData(connection_state_key));
     if (!state) {
@@ -402,11 +249,16 @@ void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, 
 // instantiation may name a private member ([temp.explicit]): this reads the cursor without a patched
 // Pistache. An upgrade that renames the member fails to compile; one that changes how the parser
 // uses it fails the Pistache* tests.
+}  // namespace
+
+// A tag for ExposePrivateMember: at namespace scope, where its friend functions are defined.
 struct ParserCursor {
     using type = StreamCursor Http::Private::ParserBase::*;
     friend type member_pointer(ParserCursor);
 };
 template struct ExposePrivateMember<ParserCursor, &Http::Private::ParserBase::cursor>;
+
+namespace {
 
 StreamCursor& cursor_of(Http::RequestParser& parser) { return parser.*member_pointer(ParserCursor{}); }
 
