@@ -73,8 +73,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const cdb::ClusterAddresses addresses(config);
     cdb::Metrics metrics("slave");
     cdb::slave::LeaderLink leader(config, addresses);
-    cdb::slave::CacheApi cache(config.limits, leader, metrics);
-    cdb::slave::OpsApi ops(config, addresses, leader, metrics);
+    cdb::slave::Drain drain;
+    cdb::slave::CacheApi cache(config.limits, leader, drain, metrics);
+    cdb::slave::OpsApi ops(config, addresses, leader, drain, metrics);
     cdb::RouteTable routes;
     cache.add_routes(routes);
     ops.add_routes(routes);
