@@ -94,6 +94,23 @@ TEST_P(KindManifests, TheStatefulSetMakesOneNamedClusterPerReplica) {
     EXPECT_TRUE(selects(service["spec"]["selector"], set["spec"]["template"]["metadata"]["labels"]));
 }
 
+TEST_P(KindManifests, ClustersSpreadOverNodesAndTheLbKeepsOneReplica) {
+    // Losing one node must not take several clusters: the slave pods prefer distinct hostnames.
+    const YAML::Node constraints = pod("StatefulSet", "slave")["spec"]["topologySpreadConstraints"];
+    ASSERT_TRUE(constraints.IsSequence());
+    ASSERT_EQ(constraints.size(), 1u);
+    const YAML::Node spread = constraints[0];
+    EXPECT_EQ(spread["topologyKey"].Scalar(), "kubernetes.io/hostname");
+    EXPECT_EQ(spread["maxSkew"].as<int>(), 1);
+    // A preference: a single-node cluster (kind) still schedules every cluster.
+    EXPECT_EQ(spread["whenUnsatisfiable"].Scalar(), "ScheduleAnyway");
+    EXPECT_TRUE(selects(spread["labelSelector"]["matchLabels"], pod("StatefulSet", "slave")["metadata"]["labels"]));
+    EXPECT_FALSE(selects(spread["labelSelector"]["matchLabels"], pod("Deployment", "lb")["metadata"]["labels"]));
+    // The LB coordinates elections: one replica, never two at once.
+    EXPECT_EQ(find("Deployment", "lb")["spec"]["replicas"].as<int>(), 1);
+    EXPECT_EQ(find("Deployment", "lb")["spec"]["strategy"]["type"].Scalar(), "Recreate");
+}
+
 TEST_P(KindManifests, SelectorsMatchTheirPodsAndOnlyThose) {
     const YAML::Node slave_labels = pod("StatefulSet", "slave")["metadata"]["labels"];
     const YAML::Node lb_labels = pod("Deployment", "lb")["metadata"]["labels"];
