@@ -21,6 +21,7 @@ work=$(mktemp -d)
 run_dir=$work
 # Passwords of its own: the user's secrets file is left alone.
 export CONSULT_DB_SECRETS_FILE=$work/secrets/secrets.env
+LB_URL=""         # set by start_port_forward
 die() { echo "k8s-e2e: $*" >&2; exit 1; }
 # shellcheck source=scripts/lb-client.sh
 source "$repo/scripts/lb-client.sh"
@@ -40,7 +41,7 @@ diagnostics() {  # the pods, the namespace's events, every container's logs (the
     echo "---- logs of $pod"; kube logs "$pod" --all-containers --prefix --tail 40 2>&1
     kube logs "$pod" --all-containers --prefix --previous --tail 20 2>/dev/null
   done
-  echo "---- /lb/status"; lb_status; echo
+  [[ -z $LB_URL ]] || { echo "---- /lb/status"; lb_status; echo; }
   echo "---- port-forward log"; cat "$run_dir/port-forward.log" 2>/dev/null
 }
 first_failure_logs() { diagnostics; }
@@ -127,7 +128,7 @@ case $context in kind-*) default_load=kind ;; k8s-local) default_load=k8s-local 
 load=${K8S_E2E_LOAD:-$default_load}
 echo "== Kubernetes end-to-end test on context $context (server $(kubectl version -o json 2>/dev/null |
   sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -n 1)), images: $load"
-check "the API server answers" quietly timeout 30 kubectl_any get --raw /readyz
+check "the API server answers" quietly kubectl_any --request-timeout=30s get --raw /readyz
 if kubectl_any get namespace "$namespace" >/dev/null 2>&1; then
   cleanup_done=true  # not ours: leave it
   fail "namespace $namespace exists already (make kind-down, or kubectl delete namespace $namespace)"; exit 1
