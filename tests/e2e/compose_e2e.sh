@@ -105,7 +105,13 @@ no_password_on_a_command_line() {
 started=$(date +%s)
 port=$(free_port) || { fail "no free port in 28080..28179"; exit 1; }
 LB_URL=http://127.0.0.1:$port
-echo "== end-to-end test on Compose project $COMPOSE_PROJECT_NAME, LB port $port"
+# The Compose the launcher picks (CONSULT_DB_COMPOSE=v1|v2 insists on one: scripts/compose-env.sh).
+if [[ ${CONSULT_DB_COMPOSE:-} != v1 ]] && docker compose version >/dev/null 2>&1; then
+  compose_version="v2 ($(docker compose version --short 2>/dev/null))"
+else
+  compose_version="v1 ($(docker-compose version --short 2>/dev/null))"
+fi
+echo "== end-to-end test on Compose project $COMPOSE_PROJECT_NAME, LB port $port, Compose $compose_version"
 "$launcher" down >/dev/null 2>&1  # leftovers of an interrupted run
 
 section "launch 3 clusters"
