@@ -9,7 +9,7 @@ MODE ?= local
 # PORT=P: the local port of the load balancer for launch and kind-up (default 8080).
 PORT ?=
 
-.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e k8s-e2e bench bench-deps fuzz chaos
+.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e k8s-e2e compose-v2 bench bench-deps fuzz chaos
 
 all: build
 
@@ -59,6 +59,10 @@ kind-up:
 
 kind-down:
 	@scripts/kind-env.sh down
+
+# Optional: the Compose v2 plugin on Debian 12 (root), from Debian 13's package; either version works.
+compose-v2:
+	@scripts/install-compose-v2.sh
 
 # The end-to-end test of the Compose mode (.ci/run runs it after make test).
 e2e:
