@@ -9,7 +9,7 @@ MODE ?= local
 # PORT=P: the local port of the load balancer for launch and kind-up (default 8080).
 PORT ?=
 
-.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e bench bench-deps fuzz chaos
+.PHONY: all deps build test clean images launch down status generate kind-up kind-down e2e k8s-e2e compose-v2 bench bench-deps fuzz chaos
 
 all: build
 
@@ -60,10 +60,19 @@ kind-up:
 kind-down:
 	@scripts/kind-env.sh down
 
+# Optional: the Compose v2 plugin on Debian 12 (root), from Debian 13's package; either version works.
+compose-v2:
+	@scripts/install-compose-v2.sh
+
 # The end-to-end test of the Compose mode (.ci/run runs it after make test).
 e2e:
 	@docker/build-images.sh
 	timeout -k 30 900 tests/e2e/compose_e2e.sh
+
+# The end-to-end test of the Kubernetes mode on the cluster KUBECONFIG names (kind: make kind-up's
+# cluster, without its namespace: make kind-down first; CI: scripts/k8s-local.sh up). docs/DEPLOY.md.
+k8s-e2e:
+	timeout -k 30 1200 tests/e2e/k8s_e2e.sh
 
 # Benchmarks (docs/BENCHMARKS.md): figures, not tests; CI does not run them. Settings by environment,
 # e.g. DURATION=3 PAIRS=1 KILLS=2 BENCH_COMPOSE=0 make bench (bench/run.sh lists them all).

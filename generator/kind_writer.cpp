@@ -296,6 +296,18 @@ YAML::Node slave_headless_service(const Deployment& deployment) {
     return service;
 }
 
+// One cluster per node while there are nodes enough, so that losing a node takes as few clusters as
+// possible. A preference (ScheduleAnyway), not a rule: on a single node (kind) or with more clusters
+// than nodes every pod is still scheduled, and a replaced pod never waits for a node that is gone.
+YAML::Node spread_over_nodes(const Deployment& deployment, const std::string& component) {
+    YAML::Node constraint;
+    constraint["maxSkew"] = 1;
+    constraint["topologyKey"] = text("kubernetes.io/hostname");
+    constraint["whenUnsatisfiable"] = text("ScheduleAnyway");
+    constraint["labelSelector"] = match_labels(deployment, component);
+    return constraint;
+}
+
 YAML::Node slave_stateful_set(const Deployment& deployment) {
     YAML::Node set = object(deployment, "apps/v1", "StatefulSet", "slave", "slave");
     YAML::Node spec = set["spec"];
@@ -312,6 +324,7 @@ YAML::Node slave_stateful_set(const Deployment& deployment) {
     volumes.push_back(empty_dir_volume("tmp"));
     volumes.push_back(empty_dir_volume("redis-data"));
     spec["template"] = pod_template(deployment, "slave", containers, volumes);
+    spec["template"]["spec"]["topologySpreadConstraints"].push_back(spread_over_nodes(deployment, "slave"));
     return set;
 }
 

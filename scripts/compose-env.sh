@@ -24,7 +24,16 @@ source "$repo/scripts/lb-client.sh"
 # shellcheck source=scripts/redis-secrets.sh
 source "$repo/scripts/redis-secrets.sh"
 
+# v2 when its plugin answers, else v1. CONSULT_DB_COMPOSE=v1 or v2 insists on one (CI tests both).
 find_compose() {
+  case ${CONSULT_DB_COMPOSE:-} in
+    v1) command -v docker-compose >/dev/null || die "CONSULT_DB_COMPOSE=v1, but 'docker-compose' is not installed"
+        compose_cmd=(docker-compose); return ;;
+    v2) docker compose version >/dev/null 2>&1 || die "CONSULT_DB_COMPOSE=v2, but 'docker compose' does not answer (scripts/install-compose-v2.sh)"
+        compose_cmd=(docker compose); return ;;
+    "") ;;
+    *) die "CONSULT_DB_COMPOSE is '$CONSULT_DB_COMPOSE'; v1, v2 or unset" ;;
+  esac
   if docker compose version >/dev/null 2>&1; then compose_cmd=(docker compose)
   elif command -v docker-compose >/dev/null; then compose_cmd=(docker-compose)
   else die "neither 'docker compose' (v2) nor 'docker-compose' (v1) is installed"

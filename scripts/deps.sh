@@ -8,7 +8,11 @@ list=${1:-$here/apt-packages.txt}
 mapfile -t wanted < <(grep -v '^\s*#' "$list" | grep -v '^\s*$')
 
 missing=()
-for package in "${wanted[@]}"; do
+for line in "${wanted[@]}"; do
+  read -r package command _ <<<"$line"
+  # "nodejs node": a node already on PATH (another vendor's build, whose package may conflict with
+  # Debian's npm) stands for the package.
+  [[ -n $command ]] && command -v "$command" >/dev/null && continue
   status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
   [[ $status == "install ok installed" ]] || missing+=("$package")
 done

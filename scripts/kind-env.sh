@@ -10,9 +10,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 run_dir=$repo/.run/kind
 cluster=consult-db          # the name in k8s/kind-cluster.yaml
-namespace=consult-db        # kind.namespace of generator/values.yaml
-images=(consult-db-slave:latest consult-db-lb:latest)
-rollout_timeout=${ROLLOUT_TIMEOUT:-300s}
+kube_context=kind-$cluster
 ready_timeout_s=${READY_TIMEOUT_S:-120}
 max_clusters=256
 
@@ -21,60 +19,14 @@ die() { echo "kind-env: $*" >&2; exit 1; }
 source "$repo/scripts/lb-client.sh"
 # shellcheck source=scripts/redis-secrets.sh
 source "$repo/scripts/redis-secrets.sh"
-auth_secret=consult-db-redis-auth  # kind.redisAuthSecret of generator/values.yaml
+# shellcheck source=scripts/k8s-lib.sh
+source "$repo/scripts/k8s-lib.sh"   # kube, apply_secret, deploy, rollout, start/stop_port_forward
 
 for tool in kind kubectl; do
   command -v "$tool" >/dev/null ||
     die "'$tool' is not installed; see https://kind.sigs.k8s.io/docs/user/quick-start/#installation and https://kubernetes.io/docs/tasks/tools/"
 done
-kube() { kubectl --context "kind-$cluster" --namespace "$namespace" "$@"; }
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$cluster"; }
-replicas() { kube get statefulset slave -o jsonpath='{.spec.replicas}' 2>/dev/null || true; }
-
-stop_port_forward() {
-  local pid
-  pid=$(cat "$run_dir/port-forward.pid" 2>/dev/null) || return 0
-  # Only the kubectl this script started: the PID file could be stale after a reboot.
-  if [[ $(cat "/proc/$pid/comm" 2>/dev/null) == kubectl ]]; then
-    kill "$pid" 2>/dev/null || true
-    # Until the port is free. It is a former run's child: once gone it may stay a zombie (state Z).
-    for _ in $(seq 20); do [[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) =~ ^[^Z]$ ]] || break; sleep 0.1; done
-  fi
-  rm -f "$run_dir/port-forward.pid"
-}
-
-start_port_forward() {  # port
-  stop_port_forward
-  port_busy "$1" && die "port $1 is in use (./launch-env down, or choose another: make kind-up PORT=P)"
-  # kubectl itself, not the kube function: $! must be kubectl's PID, not a subshell's.
-  kubectl --context "kind-$cluster" --namespace "$namespace" port-forward svc/lb "$1:80" \
-    >"$run_dir/port-forward.log" 2>&1 &
-  echo $! >"$run_dir/port-forward.pid"
-  LB_URL=http://127.0.0.1:$1
-  echo "$1" >"$run_dir/lb_port"
-}
-
-rollout() {
-  if ! kube rollout status statefulset/slave --timeout="$rollout_timeout" ||
-     ! kube rollout status deployment/lb --timeout="$rollout_timeout"; then
-    kube get pods -o wide >&2
-    die "the rollout did not finish within $rollout_timeout"
-  fi
-}
-
-# The namespace and the Secret of Redis passwords, from the secrets file, before any pod needs it.
-# Idempotent: create a manifest without sending it, then apply it; the passwords go through a pipe.
-apply_secret() {
-  kubectl create namespace "$namespace" --dry-run=client -o yaml |
-    kubectl --context "kind-$cluster" apply -f - >/dev/null
-  kube create secret generic "$auth_secret" --from-env-file="$secrets_file" --dry-run=client -o yaml |
-    kube apply -f - >/dev/null
-}
-
-deploy() {  # size: the first deployment, from the generated manifests
-  "$repo/generator/generate" --target kind --replicas "$1" --output "$run_dir/consult-db.yaml"
-  kube apply -f "$run_dir/consult-db.yaml"
-}
 
 # On a running deployment only the StatefulSet's replica count changes: re-applying manifests with a
 # new cluster.size would change the ConfigMap's checksum and restart every pod. New pods join by
@@ -84,7 +36,7 @@ rescale() {  # size old_size
   echo "Rescaling from $old to $size clusters..."
   if (( size >= old )); then
     kube scale statefulset slave --replicas="$size"
-    rollout
+    rollout || die "the rollout did not finish"
     set_lb_size "$size" 30 || die "the load balancer does not accept PUT /lb/size"
   else
     set_lb_size "$size" 30 || die "the load balancer does not accept PUT /lb/size"
@@ -113,16 +65,16 @@ kind_up() {
   fi
   # kind nodes cannot pull local images: they are copied in (imagePullPolicy is IfNotPresent).
   kind load docker-image "${images[@]}" --name "$cluster"
-  apply_secret
+  apply_secret || die "cannot create the namespace $namespace and the Secret $auth_secret"
   old=$(replicas)
   if [[ -n $old ]]; then
-    start_port_forward "$port"
+    start_port_forward "$port" || die "cannot port-forward to 127.0.0.1:$port (./launch-env down, or choose another: make kind-up PORT=P)"
     rescale "$size" "$old"
   else
     echo "Deploying $size clusters to namespace $namespace..."
-    deploy "$size"
-    rollout
-    start_port_forward "$port"
+    deploy "$size" || die "kubectl apply failed"
+    rollout || die "the rollout did not finish"
+    start_port_forward "$port" || die "cannot port-forward to 127.0.0.1:$port (./launch-env down, or choose another: make kind-up PORT=P)"
   fi
   wait_ready "$size" "$ready_timeout_s" ||
     { kube get pods -o wide >&2; die "not ready after ${ready_timeout_s}s (port-forward log: $run_dir/port-forward.log)"; }

@@ -2,6 +2,8 @@
 // match, named ports that exist, configuration that reaches the services, no host networking.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -92,6 +94,74 @@ TEST_P(KindManifests, TheStatefulSetMakesOneNamedClusterPerReplica) {
     EXPECT_EQ(service["spec"]["clusterIP"].Scalar(), "None");
     EXPECT_TRUE(service["spec"]["publishNotReadyAddresses"].as<bool>());
     EXPECT_TRUE(selects(service["spec"]["selector"], set["spec"]["template"]["metadata"]["labels"]));
+}
+
+TEST_P(KindManifests, ClustersSpreadOverNodesAndTheLbKeepsOneReplica) {
+    // Losing one node must not take several clusters: the slave pods prefer distinct hostnames.
+    const YAML::Node constraints = pod("StatefulSet", "slave")["spec"]["topologySpreadConstraints"];
+    ASSERT_TRUE(constraints.IsSequence());
+    ASSERT_EQ(constraints.size(), 1u);
+    const YAML::Node spread = constraints[0];
+    EXPECT_EQ(spread["topologyKey"].Scalar(), "kubernetes.io/hostname");
+    EXPECT_EQ(spread["maxSkew"].as<int>(), 1);
+    // A preference: a single-node cluster (kind) still schedules every cluster.
+    EXPECT_EQ(spread["whenUnsatisfiable"].Scalar(), "ScheduleAnyway");
+    EXPECT_TRUE(selects(spread["labelSelector"]["matchLabels"], pod("StatefulSet", "slave")["metadata"]["labels"]));
+    EXPECT_FALSE(selects(spread["labelSelector"]["matchLabels"], pod("Deployment", "lb")["metadata"]["labels"]));
+    // The LB coordinates elections: one replica, never two at once.
+    EXPECT_EQ(find("Deployment", "lb")["spec"]["replicas"].as<int>(), 1);
+    EXPECT_EQ(find("Deployment", "lb")["spec"]["strategy"]["type"].Scalar(), "Recreate");
+}
+
+// Bytes of a Redis memory size ("256mb": 1024-based with b, 1000-based without) and of a Kubernetes
+// quantity ("384Mi", "400M"); -1 when the text is neither.
+long long redis_bytes(const std::string& text) {
+    static const std::map<std::string, long long> units = {
+        {"", 1}, {"b", 1}, {"k", 1000}, {"kb", 1024}, {"m", 1000000}, {"mb", 1024LL * 1024},
+        {"g", 1000000000}, {"gb", 1024LL * 1024 * 1024}};
+    const std::size_t digits = text.find_first_not_of("0123456789");
+    std::string unit = digits == std::string::npos ? "" : text.substr(digits);
+    for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto found = units.find(unit);
+    return digits == 0 || found == units.end() ? -1 : std::stoll(text.substr(0, digits)) * found->second;
+}
+long long quantity_bytes(const std::string& text) {
+    static const std::map<std::string, long long> units = {
+        {"", 1}, {"Ki", 1024}, {"Mi", 1024LL * 1024}, {"Gi", 1024LL * 1024 * 1024},
+        {"k", 1000}, {"M", 1000000}, {"G", 1000000000}};
+    const std::size_t digits = text.find_first_not_of("0123456789");
+    const auto found = units.find(digits == std::string::npos ? "" : text.substr(digits));
+    return digits == 0 || found == units.end() ? -1 : std::stoll(text.substr(0, digits)) * found->second;
+}
+
+TEST(KindMemory, UnitsAreRead) {
+    EXPECT_EQ(redis_bytes("256mb"), 256LL * 1024 * 1024);
+    EXPECT_EQ(redis_bytes("1gb"), 1024LL * 1024 * 1024);
+    EXPECT_EQ(redis_bytes("100m"), 100000000);
+    EXPECT_EQ(quantity_bytes("384Mi"), 384LL * 1024 * 1024);
+    EXPECT_EQ(quantity_bytes("400M"), 400000000);
+    EXPECT_EQ(quantity_bytes("lots"), -1);
+}
+
+// Redis's maxmemory cap (noeviction: past it, writes fail cleanly) must sit below its container's
+// memory limit, or the kernel kills Redis before Redis refuses a write; and no container may request
+// more than its limit (the API server would reject the pod).
+TEST_P(KindManifests, RedisMaxmemoryStaysBelowItsMemoryLimit) {
+    for (const auto& [kind, name] : {std::pair<std::string, std::string>{"StatefulSet", "slave"}, {"Deployment", "lb"}}) {
+        for (const auto& container : pod(kind, name)["spec"]["containers"]) {
+            const long long request = quantity_bytes(container["resources"]["requests"]["memory"].Scalar());
+            const long long limit = quantity_bytes(container["resources"]["limits"]["memory"].Scalar());
+            EXPECT_GT(request, 0) << container["name"];
+            EXPECT_LE(request, limit) << container["name"];
+            if (container["name"].Scalar() != "redis") continue;
+            const auto args = container["args"].as<std::vector<std::string>>();
+            const auto flag = std::find(args.begin(), args.end(), "--maxmemory");
+            ASSERT_TRUE(flag != args.end() && flag + 1 != args.end());
+            const long long maxmemory = redis_bytes(*(flag + 1));
+            EXPECT_GT(maxmemory, 0);
+            EXPECT_LT(maxmemory, limit) << "--maxmemory " << *(flag + 1) << " does not fit the container's limit";
+        }
+    }
 }
 
 TEST_P(KindManifests, SelectorsMatchTheirPodsAndOnlyThose) {

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# End-to-end test of the Kubernetes mode (make k8s-e2e), on whatever cluster KUBECONFIG's current
+# context names: kind for users (make kind-up), the real single-node cluster of scripts/k8s-local.sh in
+# CI. It deploys the generated manifests the way scripts/kind-env.sh does (scripts/k8s-lib.sh):
+#   load both images into the node's runtime; namespace, Secret, the manifests for 3 clusters;
+#   rollout; kubectl port-forward svc/lb; set/get/list-keys/delete through it; delete the leader's
+#   pod: a new leader with a higher term, writes resume, no acknowledged key is lost, the pod comes
+#   back as the same slave-i and rejoins as a follower; scale the StatefulSet to 5: the new pods
+#   serve; drain to 3 (PUT /lb/size, then `drained` in /lb/status) and scale down: no key lost;
+#   delete the namespace.
+# Images: K8S_E2E_LOAD=kind|k8s-local|none (default: kind for a kind-* context, k8s-local for the
+# k8s-local context, else none: the cluster must already have them). The namespace consult-db must
+# not exist (make kind-down first): the test deletes it at the end.
+# Prints "N passed, M failed" last and exits 1 on any failure, with the pods, their events and their
+# logs. Every wait is bounded; the caller bounds the whole run too (timeout).
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+kube_context=""   # KUBECONFIG's current context
+work=$(mktemp -d)
+run_dir=$work
+# Passwords of its own: the user's secrets file is left alone.
+export CONSULT_DB_SECRETS_FILE=$work/secrets/secrets.env
+LB_URL=""         # set by start_port_forward
+die() { echo "k8s-e2e: $*" >&2; exit 1; }
+# shellcheck source=scripts/lb-client.sh
+source "$repo/scripts/lb-client.sh"
+# shellcheck source=scripts/redis-secrets.sh
+source "$repo/scripts/redis-secrets.sh"
+# shellcheck source=scripts/k8s-lib.sh
+source "$repo/scripts/k8s-lib.sh"
+# shellcheck source=tests/e2e/lib.sh
+source "$repo/tests/e2e/lib.sh"
+wait_s=${K8S_E2E_WAIT_S:-120}   # each wait for pods, a leader or the LB
+
+diagnostics() {  # the pods, the namespace's events, every container's logs (the previous run's too)
+  local pod
+  echo "---- pods"; kube get pods -o wide 2>&1
+  echo "---- events"; kube get events --sort-by=.lastTimestamp 2>&1 | tail -n 60
+  for pod in $(kube get pods -o name 2>/dev/null); do
+    echo "---- logs of $pod"; kube logs "$pod" --all-containers --prefix --tail 40 2>&1
+    kube logs "$pod" --all-containers --prefix --previous --tail 20 2>/dev/null
+  done
+  [[ -z $LB_URL ]] || { echo "---- /lb/status"; lb_status; echo; }
+  echo "---- port-forward log"; cat "$run_dir/port-forward.log" 2>/dev/null
+}
+first_failure_logs() { diagnostics; }
+
+cleanup_done=false
+cleanup() {  # the port-forward and the namespace (everything the manifests create is in it)
+  $cleanup_done && return 0
+  cleanup_done=true
+  stop_port_forward
+  kubectl_any delete namespace "$namespace" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1
+}
+finish() {
+  trap - EXIT INT TERM
+  if [[ -s $work/first-failure.log ]]; then
+    echo "== pods, events and logs at the first failure"
+    cat "$work/first-failure.log"
+  fi
+  if (( failed > 0 )) || [[ ${1:-} == interrupted ]]; then
+    echo "== pods, events and logs now"
+    diagnostics
+  fi
+  cleanup
+  rm -rf "$work"
+  echo "$passed passed, $failed failed"
+  local status=0
+  (( failed == 0 )) && [[ ${1:-} != interrupted ]] || status=1
+  exit "$status"
+}
+trap finish EXIT
+trap 'fail "interrupted (time limit?)"; finish interrupted' INT TERM
+
+# PUT /lb/size with the admin token of the secrets file when it has one (control-plane
+# authentication): the header goes through a file of mode 600, never on a command line.
+auth_header_file=$work/admin-header
+put_size() {  # size
+  local args=(-s -o "$work/size-body" -w '%{http_code}' --max-time 5 -X PUT "$LB_URL/lb/size" -d "{\"size\":$1}")
+  [[ -s $auth_header_file ]] && args+=(-H "@$auth_header_file")
+  code=$(curl "${args[@]}" 2>/dev/null) || true
+  [[ $code == 2?? ]] || { echo "        PUT /lb/size $1 answered $code $(cat "$work/size-body" 2>/dev/null)"; return 1; }
+}
+drained_are() {  # FROM TO: every index in [FROM, TO) is reported drained
+  wait_drained "$1" "$2" "$wait_s"
+}
+
+# cluster_entry I [STATUS]: cluster I's object in /lb/status's "clusters" list
+cluster_entry() {
+  local status=${2-$(lb_status)}
+  [[ $status =~ \{\"index\":$1,[^}]*\} ]] && echo "${BASH_REMATCH[0]}"
+}
+# rejoined_as_follower I: cluster I is ready, its slave follows the current term's leader, which is
+# another cluster, and its Redis replicates
+rejoined_as_follower() {
+  local status entry term leader
+  status=$(lb_status); entry=$(cluster_entry "$1" "$status")
+  term=$(status_field term "$status"); leader=$(status_field leader "$status")
+  [[ $leader != "$1" && ,$(status_field ready "$status" | tr -d '[]'), == *",$1,"* &&
+     $entry == *"\"slave_term\":$term,\"slave_leader\":$leader"* && $entry == *'"redis_role":"replica"'* ]]
+}
+pod_uid() { kube get pod "$1" -o jsonpath='{.metadata.uid}' 2>/dev/null; }
+pod_ready_again() {  # NAME OLD_UID: a new pod of that name is Ready
+  local uid; uid=$(pod_uid "$1")
+  [[ -n $uid && $uid != "$2" ]] &&
+    [[ $(kube get pod "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]
+}
+pods_gone() {  # NAME...: none of these pods exists any more
+  local pod
+  for pod in "$@"; do kube get pod "$pod" >/dev/null 2>&1 && return 1; done
+  return 0
+}
+# slave_serves I PATH: straight to pod slave-I's slave, with its own probe client (a GET, 2xx)
+slave_serves() { quietly kube exec "slave-$1" -c slave -- slave --probe "$2"; }
+load_images() {
+  case $load in
+    kind) kind load docker-image "${images[@]}" --name "${context#kind-}" ;;
+    k8s-local) "$repo/scripts/k8s-local.sh" load-images "${images[@]}" ;;
+    none) return 0 ;;
+    *) echo "        unknown K8S_E2E_LOAD=$load"; return 1 ;;
+  esac
+}
+
+started=$(date +%s)
+context=$(kubectl config current-context 2>/dev/null) || { fail "no current context in KUBECONFIG (${KUBECONFIG:-~/.kube/config})"; exit 1; }
+case $context in kind-*) default_load=kind ;; k8s-local) default_load=k8s-local ;; *) default_load=none ;; esac
+load=${K8S_E2E_LOAD:-$default_load}
+echo "== Kubernetes end-to-end test on context $context (server $(kubectl version -o json 2>/dev/null |
+  sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -n 1)), images: $load"
+check "the API server answers" quietly kubectl_any --request-timeout=30s get --raw /readyz
+if kubectl_any get namespace "$namespace" >/dev/null 2>&1; then
+  cleanup_done=true  # not ours: leave it
+  fail "namespace $namespace exists already (make kind-down, or kubectl delete namespace $namespace)"; exit 1
+fi
+
+section "images and manifests for 3 clusters"
+ensure_secrets >/dev/null
+admin_token=$(sed -n 's/^ADMIN_TOKEN=//p' "$secrets_file")
+[[ -z $admin_token ]] || (umask 077 && printf 'Authorization: Bearer %s\n' "$admin_token" >"$auth_header_file")
+unset admin_token
+check "docker/build-images.sh" quietly "$repo/docker/build-images.sh"
+check "images loaded into the node's runtime ($load)" load_images
+check "namespace and Secret" apply_secret
+check "kubectl apply of generator --target kind --replicas 3" deploy 3
+rolled=$(date +%s)
+check "rollout of slave-0..2 and lb" rollout
+echo "        rollout took $(( $(date +%s) - rolled )) s"
+check "3 pods slave-0..2" [ "$(kube get pods -l app.kubernetes.io/component=slave -o name | sort | tr '\n' ' ')" == \
+  "pod/slave-0 pod/slave-1 pod/slave-2 " ]
+port=$(free_port) || { fail "no free port in 28080..28179"; exit 1; }
+check "kubectl port-forward svc/lb $port:80" start_port_forward "$port"
+check "3 clusters ready with a leader" wait_ready 3 "$wait_s"
+
+section "data API through the port-forward"
+check "set user:1" set_key user:1 Ada
+check "get user:1" get_is user%3A1 Ada
+check "list-keys finds user:1" lists_key user:1
+check "delete user:1" answers 200 DELETE /delete/user%3A1
+unset 'acked[user:1]'
+check "user:1 is gone (404)" answers 404 GET /get/user%3A1
+check "50 writes and reads" traffic 50 before
+
+section "delete the leader's pod"
+old_term=$(status_field term); old_leader=$(status_field leader)
+old_uid=$(pod_uid "slave-$old_leader")
+check "kubectl delete pod slave-$old_leader (term $old_term)" quietly kube delete pod "slave-$old_leader" --wait=false
+new_leader_elected() {
+  local status; status=$(lb_status)
+  [[ $(status_field term "$status") -gt $old_term && -n $(status_field leader "$status") &&
+     $(status_field leader "$status") != "$old_leader" ]]
+}
+elected_at=$(date +%s)
+check "a new leader with a higher term" until_true "$wait_s" new_leader_elected
+new_term=$(status_field term); new_leader=$(status_field leader)
+echo "        leader change: slave-$old_leader (term $old_term) -> slave-$new_leader (term $new_term) in about $(( $(date +%s) - elected_at )) s"
+check "writes resume" until_true 30 set_key resumed yes
+check "50 more requests succeed" traffic 50 after-failover
+check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
+check "slave-$old_leader comes back (a new pod, Ready)" until_true "$wait_s" pod_ready_again "slave-$old_leader" "$old_uid"
+check "slave-$old_leader rejoins as a follower of slave-$new_leader" until_true "$wait_s" rejoined_as_follower "$old_leader"
+check "3 clusters ready" until_true "$wait_s" ready_is 3
+check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
+
+section "scale the StatefulSet to 5"
+check "kubectl scale statefulset slave --replicas=5" quietly kube scale statefulset slave --replicas=5
+check "rollout of slave-3 and slave-4" rollout
+check "PUT /lb/size 5" put_size 5
+check "5 clusters ready" wait_ready 5 "$wait_s"
+for index in 3 4; do
+  check "slave-$index serves a read" slave_serves "$index" /get/resumed
+done
+check "100 requests succeed across 5 clusters" traffic 100 after-scale-up
+check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
+
+section "drain to 3, then scale down"
+check "PUT /lb/size 3" put_size 3
+check "clusters 3 and 4 drained" drained_are 3 5
+check "kubectl scale statefulset slave --replicas=3" quietly kube scale statefulset slave --replicas=3
+check "slave-3 and slave-4 are gone" until_true "$wait_s" pods_gone slave-3 slave-4
+check "3 clusters ready" until_true "$wait_s" ready_is 3
+check "50 more requests succeed" traffic 50 after-scale-down
+check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
+echo "        pods: $(kube get pods -o name | tr '\n' ' ')"
+echo "        leader: slave-$(status_field leader), term $(status_field term), elections $(status_field elections)"
+
+section "remove everything"
+cleanup
+check "namespace $namespace is gone" until_true 60 eval '! kubectl_any get namespace "$namespace" >/dev/null 2>&1'
+check "no port-forward remains" [ ! -e "$run_dir/port-forward.pid" ]
+echo "== Kubernetes end-to-end test took $(( $(date +%s) - started )) s"
