@@ -23,8 +23,11 @@ AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term
     if (!outcome.response) {
         verdict.problem = slave_name(slave) + ": " + outcome.problem;
         verdict.outcome = outcome.failure == UpstreamFailure::timed_out ? "timed_out" : "no_answer";
-        // The LB's own refusal says nothing about the slave.
-        if (outcome.failure != UpstreamFailure::overloaded) verdict.report = ForwardFailure{slave};
+        // The LB's own refusal says nothing about the slave; a read past its try deadline says it is
+        // slow, which the OutlierGuard handles: under load every slave is slow, and ejecting them
+        // left no cluster to forward to.
+        const bool slow_read = idempotent && outcome.failure == UpstreamFailure::timed_out;
+        if (outcome.failure != UpstreamFailure::overloaded && !slow_read) verdict.report = ForwardFailure{slave};
         if (!idempotent && !outcome.never_arrived()) {
             verdict.answer = outcome_unknown_response("no answer from " + verdict.problem +
                                                       "; the write may or may not have been applied, read the key to know");

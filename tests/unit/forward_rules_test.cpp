@@ -36,6 +36,16 @@ TEST(ForwardRules, ARequestThatNeverArrivedGoesElsewhereWhateverItsMethod) {
     }
 }
 
+// The read try deadline steers reads away from a slow slave (the OutlierGuard); ejecting it from
+// forwarding is for slaves that fail, not for slow ones: under CPU load every slave is slow, and
+// three late reads each ejected all of them ("no cluster is ready" for every client).
+TEST(ForwardRules, AReadPastItsTryDeadlineGoesElsewhereWithoutEjectingItsSlave) {
+    const AttemptVerdict verdict = judge_attempt(key, slave, term, true, failed(UpstreamFailure::timed_out));
+    EXPECT_FALSE(verdict.answer);
+    EXPECT_FALSE(verdict.report);
+    EXPECT_STREQ(verdict.outcome, "timed_out");
+}
+
 TEST(ForwardRules, AnUnansweredReadGoesElsewhereAnUnansweredWriteIsReported504OutcomeUnknown) {
     EXPECT_FALSE(judge_attempt(key, slave, term, true, failed(UpstreamFailure::no_answer)).answer);
     const AttemptVerdict write = judge_attempt(key, slave, term, false, failed(UpstreamFailure::no_answer));
