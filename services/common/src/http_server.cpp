@@ -17,7 +17,6 @@
 #include <vector>
 
 #include <sys/resource.h>
-
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -75,7 +74,6 @@ bool client_wants_keep_alive(const Http::Request& request) {
     if (connection) return connection->control() == Http::ConnectionControl::KeepAlive;
     return request.version() == Http::Version::Http11;
 }
-
 
 // Answer bytes that the kernel has not taken yet, queued in this process for clients that do not
 // read them (every HttpServer of the process together): what a slow reader costs is memory here.
@@ -248,10 +246,10 @@ void deliver(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport, 
 // drops them when it resets the parser, so pipelined requests went unanswered. An explicit template
 // instantiation may name a private member ([temp.explicit]): this reads the cursor without a patched
 // Pistache. An upgrade that renames the member fails to compile; one that changes how the parser
-// uses it fails the Pistache* tests.
+// uses it fails the Pistache* tests. The tag is at namespace scope, where ExposePrivateMember's
+// friend functions are defined.
 }  // namespace
 
-// A tag for ExposePrivateMember: at namespace scope, where its friend functions are defined.
 struct ParserCursor {
     using type = StreamCursor Http::Private::ParserBase::*;
     friend type member_pointer(ParserCursor);
@@ -568,11 +566,9 @@ public:
         if (!pistaches.empty()) Tcp::Transport::onReady(Aio::FdSet(std::move(pistaches)));
     }
 
-private:
     // Pistache 0.0.5 reads a client until EAGAIN: one failed recv per request. A read that leaves
     // room in the buffer has drained the socket, and the next bytes raise a new edge-triggered
-    // event (nginx reads the same way).
-public:
+    // event (nginx reads the same way). A backlogged connection is not read (backpressure).
     void read_client(std::shared_ptr<Tcp::Peer> peer) {
         thread_local char buffer[16 * 1024];
         const auto connection = connection_state(peer);
@@ -606,10 +602,18 @@ public:
         std::sort(slow.begin(), slow.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         for (const auto& [progress, peer] : slow) {
             if (unsent_answer_bytes <= max_unsent_bytes / 4 * 3) break;
-            spdlog::warn("closed a connection from {} whose client did not read {} bytes of answers: over the "
-                         "{} MiB of unsent answers the process allows", peer->address().host(),
-                         connection_state(peer)->unwritten_bytes, max_unsent_bytes >> 20);
+            spdlog::debug("closing a connection from {}: its client left {} bytes of answers unread",
+                          peer->address().host(), connection_state(peer)->unwritten_bytes);
             close_unread(peer);
+            ++shed_since_warning_;
+        }
+        // One line per 10 s at most: the clients that cause it choose how often it happens.
+        const auto now = std::chrono::steady_clock::now();
+        if (shed_since_warning_ > 0 && now - last_shed_warning_ > std::chrono::seconds(10)) {
+            spdlog::warn("closed {} connections whose clients did not read their answers: over the {} MiB of "
+                         "unsent answers the process allows", shed_since_warning_, max_unsent_bytes >> 20);
+            shed_since_warning_ = 0;
+            last_shed_warning_ = now;
         }
     }
 
@@ -637,7 +641,9 @@ private:
     }
 
     // A request whose head or body is not complete within its timeout is answered 408 and closed;
-    // a connection waiting for an answer is not timed (the handler's own bounds apply).
+    // a connection waiting for an answer is not timed (the handler's own bounds apply); one whose
+    // client has taken none of its queued answers within the send timeout is closed. Also where this
+    // thread closes idle connections when the acceptor is at its connection limit.
     void check_timeouts() {
         std::uint64_t expirations;
         [[maybe_unused]] auto drained = ::read(timer_, &expirations, sizeof expirations);
@@ -697,6 +703,8 @@ private:
     const ConnectionTimeouts timeouts_;
     const std::shared_ptr<Acceptor> acceptor_;
     std::uint64_t drains_done_ = 0;
+    std::size_t shed_since_warning_ = 0;
+    std::chrono::steady_clock::time_point last_shed_warning_{};
     int timer_ = -1;
     std::vector<std::pair<int, std::function<void()>>> watched_;
 };
