@@ -8,14 +8,23 @@
 #   k8s-local.sh load-images IMG...   copy Docker images into the cluster's containerd
 #   k8s-local.sh kubeconfig       the admin kubeconfig's path
 #   k8s-local.sh down [--purge]   stop everything up started (--purge: its image store and certificates too)
-# The kit is read-only ($K8S_LOCAL_SRC, default ../shared/k8s-local beside the repository); its copy and
+#   k8s-local.sh kit              the kit's path; fails when this machine has none
+# The kit is read-only ($K8S_LOCAL_SRC, else ../shared/k8s-local beside the repository, else
+# /work/shared/k8s-local, where this project's machines keep it); its copy and
 # state are in $K8S_LOCAL_DIR (default .run/k8s-local). The kit's up.sh/down.sh change only their own
 # objects: two bridges, blackhole routes for the cluster ranges, the kubelet's iptables chains, sysctls
 # it restores; Docker and its containerd are not touched.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-src=${K8S_LOCAL_SRC:-$repo/../shared/k8s-local}
+find_kit() {
+  local candidate
+  for candidate in ${K8S_LOCAL_SRC:+"$K8S_LOCAL_SRC"} "$repo/../shared/k8s-local" /work/shared/k8s-local; do
+    [[ -f $candidate/up.sh && -f $candidate/bin.tar.xz ]] && { echo "$candidate"; return 0; }
+  done
+  return 1
+}
+src=$(find_kit || true)
 dir=${K8S_LOCAL_DIR:-$repo/.run/k8s-local}
 ctrd_sock=/run/k8s-local/containerd/containerd.sock   # the kit's up.sh
 packages=(etcd-server containerd runc containernetworking-plugins iptables openssl curl gcc libc6-dev)
@@ -41,8 +50,8 @@ install_packages() {
 # The kit's files, copied once (its up.sh writes certificates and configs beside itself); binaries
 # unpacked once, again when the kit's archive changed.
 prepare() {
-  [[ -f $src/up.sh && -f $src/bin.tar.xz ]] ||
-    die "no k8s-local kit at $src (set K8S_LOCAL_SRC; CI has it at ../shared/k8s-local)"
+  [[ -n $src ]] ||
+    die "no k8s-local kit (K8S_LOCAL_SRC, ../shared/k8s-local beside the repository, /work/shared/k8s-local)"
   mkdir -p "$dir/bin"
   local file
   for file in up.sh down.sh; do install -m 0755 "$src/$file" "$dir/$file"; done
@@ -73,10 +82,11 @@ case ${1:-} in
     done
     ;;
   kubeconfig) echo "$dir/kubeconfig/admin.conf" ;;
+  kit) [[ -n $src ]] && echo "$src" ;;
   down)
     [[ -x $dir/down.sh ]] || { say "nothing to stop ($dir/down.sh is absent)"; exit 0; }
     timeout 300 "$dir/down.sh" ${2:+"$2"}
     [[ ${2:-} != --purge ]] || rm -rf "$dir"
     ;;
-  *) die "usage: $0 up | load-images IMAGE... | kubeconfig | down [--purge]" ;;
+  *) die "usage: $0 up | load-images IMAGE... | kubeconfig | kit | down [--purge]" ;;
 esac
