@@ -37,24 +37,8 @@ container_logs() {
   done
 }
 
-finish() {
-  trap - EXIT INT TERM
-  if [[ -s $work/first-failure.log ]]; then
-    echo "== logs of the project's containers at the first failure"
-    cat "$work/first-failure.log"
-  fi
-  if (( failed > 0 )) || [[ ${1:-} == interrupted ]]; then
-    echo "== logs of the project's containers"
-    container_logs
-  fi
-  "$launcher" down >/dev/null 2>&1 || true
-  rm -rf "$work"
-  echo "$passed passed, $failed failed"
-  # An explicit status: a bare `exit` in an EXIT trap would return the status from before the trap.
-  local status=0
-  (( failed == 0 )) && [[ ${1:-} != interrupted ]] || status=1
-  exit "$status"
-}
+take_down() { "$launcher" down >/dev/null 2>&1 || true; }
+finish() { finish_test "logs of the project's containers" container_logs take_down "$@"; }
 trap finish EXIT
 trap 'fail "interrupted (time limit?)"; finish interrupted' INT TERM
 

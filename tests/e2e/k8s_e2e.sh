@@ -53,23 +53,7 @@ cleanup() {  # the port-forward and the namespace (everything the manifests crea
   stop_port_forward
   kubectl_any delete namespace "$namespace" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1
 }
-finish() {
-  trap - EXIT INT TERM
-  if [[ -s $work/first-failure.log ]]; then
-    echo "== pods, events and logs at the first failure"
-    cat "$work/first-failure.log"
-  fi
-  if (( failed > 0 )) || [[ ${1:-} == interrupted ]]; then
-    echo "== pods, events and logs now"
-    diagnostics
-  fi
-  cleanup
-  rm -rf "$work"
-  echo "$passed passed, $failed failed"
-  local status=0
-  (( failed == 0 )) && [[ ${1:-} != interrupted ]] || status=1
-  exit "$status"
-}
+finish() { finish_test "pods, events and logs" diagnostics cleanup "$@"; }
 trap finish EXIT
 trap 'fail "interrupted (time limit?)"; finish interrupted' INT TERM
 

@@ -15,6 +15,28 @@ fail() {
   (( failed == 1 )) && first_failure_logs >"$work/first-failure.log" 2>&1
   return 0
 }
+# finish_test WHAT DIAGNOSE CLEANUP [interrupted]: the end of a test run, from its EXIT trap. Shows
+# WHAT (the logs the first failure saw, then DIAGNOSE's output now) when something failed, runs
+# CLEANUP, prints the counts and exits 1 unless every check passed.
+finish_test() {
+  local what=$1 diagnose=$2 cleanup=$3
+  trap - EXIT INT TERM
+  if [[ -s $work/first-failure.log ]]; then
+    echo "== $what at the first failure"
+    cat "$work/first-failure.log"
+  fi
+  if (( failed > 0 )) || [[ ${4:-} == interrupted ]]; then
+    echo "== $what now"
+    "$diagnose"
+  fi
+  "$cleanup"
+  rm -rf "$work"
+  echo "$passed passed, $failed failed"
+  # An explicit status: a bare `exit` in an EXIT trap would return the status from before the trap.
+  local status=0
+  (( failed == 0 )) && [[ ${4:-} != interrupted ]] || status=1
+  exit "$status"
+}
 check() {  # description command...: one test step
   local description=$1; shift
   if "$@"; then pass "$description"; else fail "$description"; fi
