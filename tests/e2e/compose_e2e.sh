@@ -123,13 +123,7 @@ check "containers are read-only, without capabilities, as uid 10001" locked_down
 check "no password is on a command line" no_password_on_a_command_line
 
 section "data API through the LB"
-check "set user:1" set_key user:1 Ada
-check "get user:1" get_is user%3A1 Ada
-check "list-keys finds user:1" lists_key user:1
-check "delete user:1" answers 200 DELETE /delete/user%3A1
-unset 'acked[user:1]'
-check "user:1 is gone (404)" answers 404 GET /get/user%3A1
-check "50 writes and reads" traffic 50 before
+check_data_api
 page_served() { request GET /lb/ui; [[ $code == 200 && $body == *'<script src="/lb/ui/app.js"'* ]]; }
 check "the topology page is served" page_served
 check "PUT /lb/size without the admin token is refused (401)" answers 401 PUT /lb/size '{"size":1}'

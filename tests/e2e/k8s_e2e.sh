@@ -137,13 +137,7 @@ check "kubectl port-forward svc/lb $port:80" start_port_forward "$port"
 check "3 clusters ready with a leader" wait_ready 3 "$wait_s"
 
 section "data API through the port-forward"
-check "set user:1" set_key user:1 Ada
-check "get user:1" get_is user%3A1 Ada
-check "list-keys finds user:1" lists_key user:1
-check "delete user:1" answers 200 DELETE /delete/user%3A1
-unset 'acked[user:1]'
-check "user:1 is gone (404)" answers 404 GET /get/user%3A1
-check "50 writes and reads" traffic 50 before
+check_data_api
 
 section "delete the leader's pod"
 old_term=$(status_field term); old_leader=$(status_field leader)

@@ -37,6 +37,16 @@ finish_test() {
   (( failed == 0 )) && [[ ${4:-} != interrupted ]] || status=1
   exit "$status"
 }
+# The data API through the LB, as every deployment must serve it; ends with 50 writes read back.
+check_data_api() {
+  check "set user:1" set_key user:1 Ada
+  check "get user:1" get_is user%3A1 Ada
+  check "list-keys finds user:1" lists_key user:1
+  check "delete user:1" answers 200 DELETE /delete/user%3A1
+  unset 'acked[user:1]'
+  check "user:1 is gone (404)" answers 404 GET /get/user%3A1
+  check "50 writes and reads" traffic 50 before
+}
 check() {  # description command...: one test step
   local description=$1; shift
   if "$@"; then pass "$description"; else fail "$description"; fi
