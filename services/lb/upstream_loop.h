@@ -28,6 +28,9 @@ struct UpstreamLimits {
     std::size_t max_idle_per_slave = 64;      // kept-alive connections waiting for a request
     std::size_t max_connections = 1024;       // open at once, per loop: bounds the calls in flight
     std::size_t max_queued = 4096;            // calls handed over and not started yet, per loop
+    // Answers completed in one turn are all held until the turn hands them on: a turn ends once they
+    // reach this, and what else was ready waits for the next turn (the answer that crosses it is kept).
+    std::size_t max_answer_bytes_per_turn = 2 << 20;
 };
 
 enum class UpstreamFailure {
@@ -84,7 +87,7 @@ public:
     // loop is stopped or too many calls wait.
     void submit(UpstreamCall call);
     // Fails every call in flight or waiting (their `done` runs on the driver's thread), closes every
-    // connection. Waits for the driver, up to a second; without one, does it here.
+    // connection. Waits for the driver, up to a second; without one, or on its thread, does it here.
     void stop();
 
 private:

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -292,6 +293,116 @@ TEST(UpstreamLoop, StoppingAnswersCallsInFlightAndRefusesNewOnes) {
     ASSERT_EQ(stopped.wait_for(0s), std::future_status::ready);
     EXPECT_EQ(stopped.get().problem, "the load balancer is stopping");
     EXPECT_EQ(call(loop, slave.port()).failure, UpstreamFailure::overloaded);
+}
+
+// Holds every answer back until all `expected` requests have arrived, then writes them all at once:
+// they wait together in the kernel, as answers do behind a busy LB thread.
+class AnswersAllAtOnce {
+public:
+    AnswersAllAtOnce(int expected, std::string answer) : expected_(expected), answer_(std::move(answer)) {
+        port_ = free_port_block(1);
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int yes = 1;
+        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        sockaddr_in address = loopback_sockaddr(port_);
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+            ::listen(listener_, expected) != 0) {
+            throw std::runtime_error("cannot listen on " + std::to_string(port_));
+        }
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~AnswersAllAtOnce() {
+        thread_.join();
+        for (int fd : connections_) ::close(fd);
+        ::close(listener_);
+    }
+    int port() const { return port_; }
+    bool all_asked() const { return asked_; }
+    void answer() { go_ = true; }
+    bool all_answered() const { return answered_; }
+
+private:
+    void serve() {
+        const auto give_up = std::chrono::steady_clock::now() + 5s;
+        while (static_cast<int>(connections_.size()) < expected_ && std::chrono::steady_clock::now() < give_up) {
+            pollfd waiting{listener_, POLLIN, 0};
+            if (::poll(&waiting, 1, 20) <= 0) continue;
+            const int fd = ::accept(listener_, nullptr, nullptr);
+            if (fd < 0) continue;
+            std::string request;
+            while (request.find("\r\n\r\n") == std::string::npos && std::chrono::steady_clock::now() < give_up) {
+                pollfd readable{fd, POLLIN, 0};
+                if (::poll(&readable, 1, 20) <= 0) continue;
+                char chunk[1024];
+                const ssize_t got = ::recv(fd, chunk, sizeof chunk, 0);
+                if (got <= 0) break;
+                request.append(chunk, static_cast<std::size_t>(got));
+            }
+            connections_.push_back(fd);
+        }
+        asked_ = static_cast<int>(connections_.size()) == expected_;
+        while (!go_ && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+        for (int fd : connections_) send_all(fd, answer_);
+        answered_ = true;
+    }
+
+    const int expected_;
+    const std::string answer_;
+    int port_ = 0;
+    int listener_ = -1;
+    std::vector<int> connections_;
+    std::atomic<bool> asked_{false};
+    std::atomic<bool> go_{false};
+    std::atomic<bool> answered_{false};
+    std::thread thread_;
+};
+
+// Answers completed in one turn wait together until the turn hands them on; a turn that read
+// hundreds of large answers held them all (129 MiB in the LB, LbTest.ClientsThatNeverRead...).
+TEST(UpstreamLoop, ATurnHoldsNoMoreAnswerBytesThanItsLimit) {
+    constexpr int calls = 48;
+    constexpr std::size_t body_bytes = 64 * 1024;
+    AnswersAllAtOnce slave(calls, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body_bytes) + "\r\n\r\n" +
+                                      std::string(body_bytes, 'v'));
+    UpstreamLimits limits;
+    limits.total = 5s;
+    limits.max_answer_bytes_per_turn = 256 * 1024;
+    UpstreamLoop loop(limits);
+    loop.drive_from_this_thread();
+    std::vector<std::size_t> answered_in_turn{0};
+    int answered = 0;
+    for (int i = 0; i < calls; ++i) {
+        UpstreamCall call;
+        call.address = loopback_address(slave.port());
+        call.request = "GET /get/big HTTP/1.1\r\nHost: t\r\n\r\n";
+        call.done = [&](UpstreamOutcome outcome) {
+            ASSERT_TRUE(outcome.response) << outcome.problem;
+            EXPECT_EQ(outcome.response->body.size(), body_bytes);
+            answered_in_turn.back() += outcome.response->body.size();
+            ++answered;
+        };
+        loop.submit(std::move(call));
+    }
+    // Connects and sends every request; then every answer arrives while the loop waits for its turn.
+    ASSERT_TRUE(wait_until([&] {
+        loop.run_ready();
+        return slave.all_asked();
+    }, 5000ms));
+    slave.answer();
+    ASSERT_TRUE(wait_until([&] { return slave.all_answered(); }, 5000ms));
+    ASSERT_EQ(answered, 0);
+    ASSERT_TRUE(wait_until([&] {
+        pollfd ready{loop.descriptor(), POLLIN, 0};
+        if (::poll(&ready, 1, 20) > 0) {
+            answered_in_turn.push_back(0);
+            loop.run_ready();
+        }
+        return answered == calls;
+    }, 5000ms));
+    const std::size_t most = *std::max_element(answered_in_turn.begin(), answered_in_turn.end());
+    EXPECT_LE(most, limits.max_answer_bytes_per_turn + body_bytes);
+    EXPECT_GT(answered_in_turn.size(), 2u);  // the turns were cut, and every answer came in one
+    loop.stop();
 }
 
 TEST(UpstreamClient, RefusesACallFromOutsideTheServerThreadsInsteadOfLeavingItWithoutADriver) {
