@@ -100,6 +100,9 @@ protected:
     static Config async_config() {
         Config config;
         config.mode = ReplicationMode::async;
+        // The leases an earlier LB run may have granted would hold every election here back until
+        // 716 ms; leases have their own tests (testdata/leases.txt, FailoverWithLeasesStaysUnderASecond).
+        config.lease_ms = 1;
         return config;
     }
 
@@ -194,8 +197,45 @@ TEST_F(EstablishedCoordinator, ProbeSentBeforeAnOrderDoesNotRepeatIt) {
               (std::vector<ReplicaOf>{{2, 0}}));
 }
 
+// The failover target with leases granted on every probe, as the LB does: the leader's Redis dies
+// just after a passing probe, its leases end before the third failed probe, and the election is
+// not delayed.
+TEST(Coordinator, FailoverWithLeasesStaysUnderASecond) {
+    Config config;
+    config.mode = ReplicationMode::async;
+    Coordinator coordinator(config);
+    coordinator.on_membership({0, 1, 2}, 0);
+    std::uint64_t nonce = 0;
+    const auto round = [&](Millis now, bool leader_alive) {
+        Decisions last;
+        for (int index : {1, 2, 0}) {
+            ClusterProbe answer = probe(index, LeaderState{1, 0}, index == 0 ? master(100) : replica_of(0, 100));
+            if (index == 0 && !leader_alive) answer.redis.reset();
+            answer.lease_nonce = ++nonce;
+            last = coordinator.on_probe(answer, now, now);
+        }
+        for (int index : {0, 1, 2}) coordinator.grant_lease(index, now);
+        return last;
+    };
+    for (Millis now = 0; now <= 1000; now += 200) round(now, true);
+    ASSERT_TRUE(coordinator.grant_lease(1, 1000));
+    const Millis death = 1001;
+    EXPECT_FALSE(round(1200, false).elected);
+    EXPECT_FALSE(coordinator.grant_lease(1, 1200));  // the leader is in doubt: no more leases
+    EXPECT_FALSE(round(1400, false).elected);
+    const Decisions decisions = round(1600, false);
+    // The last lease, on a nonce in at 1000, ended by 1716: 116 ms after the third failure.
+    ASSERT_FALSE(decisions.elected);
+    EXPECT_EQ(coordinator.wake_at(), 1716);
+    const Decisions elected = coordinator.on_tick(1716);
+    ASSERT_TRUE(elected.elected);
+    EXPECT_LT(elected.elected->ended_at - death, 1000);
+}
+
 TEST(Coordinator, DrainOfTheOnlyClusterWaitsForACandidate) {
-    Coordinator coordinator{Config{}};
+    Config config;
+    config.lease_ms = 1;  // an earlier LB run's leases are not what this is about
+    Coordinator coordinator{config};
     coordinator.on_membership({0}, 0);
     coordinator.on_probe(probe(0, LeaderState{1, 0}, master(10)), 0, 0);
     EXPECT_TRUE(coordinator.on_drain_requested(0, 100).drained.empty());

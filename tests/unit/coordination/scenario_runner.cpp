@@ -69,10 +69,13 @@ std::string state_text(const LeaderState& state) {
     return std::to_string(state.term) + "/" + cluster_text(state.leader);
 }
 
-// `I slave=down|stopping|T/L redis=down|master|replica:J [offset=N]`
+// `I slave=down|stopping|T/L redis=down|master|replica:J [offset=N] [nonce=N]`
 ClusterProbe parse_probe(const Args& args) {
     ClusterProbe probe;
     probe.index = args.index();
+    if (auto nonce = args.named.find("nonce"); nonce != args.named.end()) {
+        probe.lease_nonce = static_cast<std::uint64_t>(to_int(nonce->second));
+    }
     if (const std::string& slave = args.get("slave"); slave == "stopping") {
         probe.slave_stopping = true;
     } else if (slave != "down") {
@@ -112,6 +115,8 @@ Config parse_config(const Args& args) {
             config.recovery_window_ms = to_int(value);
         } else if (key == "reannounce") {
             config.reannounce_interval_ms = to_int(value);
+        } else if (key == "lease") {
+            config.lease_ms = to_int(value);
         } else {
             throw std::invalid_argument("unknown config key `" + key + "`");
         }
@@ -176,7 +181,8 @@ std::vector<std::string> render(const Status& status) {
                     " elections=" + std::to_string(status.elections));
     if (status.pending) {
         lines.push_back(std::string("pending reason=") + to_string(status.pending->reason) +
-                        " since=" + std::to_string(status.pending->since));
+                        " since=" + std::to_string(status.pending->since) +
+                        (status.pending->waits_for_leases ? " waits-for-leases" : ""));
     }
     if (status.last_election) lines.push_back("last-election " + election_text(*status.last_election));
     for (const auto& [index, cluster] : status.clusters) lines.push_back(cluster_line(index, cluster));
@@ -223,6 +229,17 @@ std::vector<std::string> ScenarioRunner::run(const ScenarioStep& step) {
         results.push_back(coordinator().on_forward_failure(args.index(), now_));
     } else if (name == "slave-stopping") {
         results.push_back(coordinator().on_slave_stopping(args.index(), now_));
+    } else if (name == "grant") {
+        const auto grant = coordinator().grant_lease(args.index(), now_);
+        if (!grant) return {"no-grant"};
+        std::string line = "grant term=" + std::to_string(grant->state.term) + " leader=" +
+                           cluster_text(grant->state.leader) + " nonce=" + std::to_string(grant->nonce) +
+                           " lease=" + std::to_string(grant->duration_ms);
+        if (const auto wake = coordinator().wake_at()) line += " wake=" + std::to_string(*wake);
+        return {line};
+    } else if (name == "wake") {
+        const auto wake = coordinator().wake_at();
+        return {wake ? "wake " + std::to_string(*wake) : "no-wake"};
     } else if (name == "drain") {
         results.push_back(coordinator().on_drain_requested(args.index(), now_));
     } else if (name == "undrain") {

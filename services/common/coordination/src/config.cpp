@@ -16,6 +16,7 @@ void validate(const Config& config) {
     require(config.eject_after >= 1, "eject_after", ">= 1");
     require(config.recovery_window_ms >= 0, "recovery_window_ms", ">= 0");
     require(config.reannounce_interval_ms >= 1, "reannounce_interval_ms", ">= 1");
+    require(config.lease_ms >= 1 && config.lease_ms <= 60000, "lease_ms", "from 1 to 60000");
 }
 
 }  // namespace cdb::coordination

@@ -22,7 +22,8 @@ const Config& validated(const Config& config) {
 Coordinator::Coordinator(const Config& config)
     : config_(validated(config)),
       membership_(config.eject_after),
-      election_(config.mode, config.failure_threshold) {}
+      election_(config.mode, config.failure_threshold),
+      leases_(config.lease_ms) {}
 
 Decisions Coordinator::on_membership(const std::vector<int>& present, Millis now) {
     return handle(now, [&](Event&) {
@@ -41,6 +42,11 @@ Decisions Coordinator::on_probe(const ClusterProbe& probe, Millis sent_at, Milli
     return handle(now, [&](Event& event) {
         if (!membership_.contains(probe.index)) return;
         note_upstream(probe.index, membership_.record_probe(probe), event.decisions);
+        if (probe.lease_nonce) {
+            leases_.observe_nonce(probe.index, *probe.lease_nonce, now);
+        } else {
+            leases_.forget(probe.index);
+        }
         if (probe.slave) election_.observe_slave_state(*probe.slave, membership_);
         if (probe.index == election_.state().leader) {
             election_.observe_leader_probe(probe.redis, sent_at > contact(probe.index).redis_ordered_at, now);
@@ -82,6 +88,19 @@ Decisions Coordinator::on_drain_cancelled(int index, Millis now) {
     return handle(now, [&](Event&) { membership_.set_draining(index, false); });
 }
 
+std::optional<LeaseGrant> Coordinator::grant_lease(int index, Millis now) {
+    const bool leader_confirmed = !election_.recovering() && !election_.pending() && election_.failures() == 0 &&
+                                  election_.leader_serving(membership_);
+    if (!leader_confirmed || !membership_.contains(index)) return std::nullopt;
+    return leases_.grant(index, election_.state(), now);
+}
+
+std::optional<Millis> Coordinator::wake_at() const {
+    const auto& pending = election_.pending();
+    if (!pending || !pending->waits_for_leases) return std::nullopt;
+    return leases_.all_ended_by();
+}
+
 bool Coordinator::drained(int index) const {
     const ClusterState* cluster = membership_.find(index);
     return cluster && cluster->draining && !election_.recovering() && election_.state().leader != index;
@@ -102,7 +121,10 @@ Status Coordinator::status() const {
 
 // Every event ends the same way: the state it changed is settled into decisions.
 Decisions Coordinator::handle(Millis now, const std::function<void(Event&)>& apply) {
-    if (!started_at_) started_at_ = now;
+    if (!started_at_) {
+        started_at_ = now;
+        leases_.assume_unknown_leases(now);
+    }
     const LeaderState before = election_.state();
     const std::vector<int> drained_before = drained_clusters();
     Event event;
@@ -117,7 +139,7 @@ void Coordinator::settle(Millis now, const LeaderState& before, const std::vecto
         const bool round_done = membership_.all_probed() || now - *started_at_ >= config_.recovery_window_ms;
         if (!round_done || !election_.finish_recovery(membership_)) return;
     }
-    event.decisions.elected = election_.step(membership_, now);
+    event.decisions.elected = election_.step(membership_, now, leases_.all_ended_by());
     repair_redis(election_.state() != before, now, event);
     announce(now, event);
     const std::vector<int> drained_now = drained_clusters();

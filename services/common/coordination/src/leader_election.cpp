@@ -71,7 +71,7 @@ bool LeaderElection::leader_serving(const Membership& membership) const {
            (!pending_ || pending_->reason == ElectionReason::leader_drained);
 }
 
-std::optional<ElectionRecord> LeaderElection::step(const Membership& membership, Millis now) {
+std::optional<ElectionRecord> LeaderElection::step(const Membership& membership, Millis now, Millis leases_end) {
     const std::optional<ElectionReason> reason = needed(membership);
     if (!reason) {
         pending_.reset();
@@ -88,7 +88,8 @@ std::optional<ElectionRecord> LeaderElection::step(const Membership& membership,
         pending_.reset();
         return std::nullopt;
     }
-    if (!chosen) return std::nullopt;
+    pending_->waits_for_leases = chosen && state_.term > 0 && now < leases_end;
+    if (!chosen || pending_->waits_for_leases) return std::nullopt;
     const ElectionRecord record{LeaderState{state_.term + 1, *chosen}, *reason, pending_->since, now};
     follow(record.state, membership);
     last_election_ = record;

@@ -20,6 +20,9 @@ struct Config {
     Millis recovery_window_ms = 1000;
     // Period of the announcement to all slaves that repairs any announcement that got lost.
     Millis reannounce_interval_ms = 5000;
+    // How long a lease the LB grants a slave on the leader lasts, on the slave's clock, from the
+    // moment the slave sent the nonce it names (docs/ELECTION.md, "Leases").
+    Millis lease_ms = 700;
 };
 
 // Throws std::invalid_argument naming the first field out of range.

@@ -14,6 +14,7 @@
 #include "cdb/coordination/decisions.h"
 #include "cdb/coordination/events.h"
 #include "cdb/coordination/leader_election.h"
+#include "cdb/coordination/lease_ledger.h"
 #include "cdb/coordination/membership.h"
 
 namespace cdb::coordination {
@@ -55,6 +56,14 @@ public:
     Decisions on_drain_requested(int index, Millis now);
     Decisions on_drain_cancelled(int index, Millis now);
 
+    // A lease for the slave of `index` on the current leader, to send with its next probe or
+    // announcement: only while the leader serves and no election is coming, on the slave's latest
+    // nonce. From then on no new leader is promoted before every lease granted has ended.
+    std::optional<LeaseGrant> grant_lease(int index, Millis now);
+    // When an election that waits for the old leader's leases to end can be held: the caller calls
+    // on_tick then. nullopt when none waits.
+    std::optional<Millis> wake_at() const;
+
     const LeaderState& leader_state() const { return election_.state(); }
     // Slaves to forward client requests to, ascending.
     std::vector<int> ready_clusters() const { return membership_.ready_clusters(); }
@@ -89,6 +98,7 @@ private:
     Config config_;
     Membership membership_;
     LeaderElection election_;
+    LeaseLedger leases_;
     std::optional<Millis> started_at_;      // first event: opens the recovery window
     std::optional<Announcement> broadcast_;  // the last announcement to all answering slaves
     Millis broadcast_at_ = 0;

@@ -34,6 +34,7 @@ struct ClusterProbe {
     std::optional<LeaderState> slave;  // the slave's (term, leader); nullopt: it did not answer in time
     std::optional<RedisInfo> redis;    // nullopt: Redis unreachable (connect, timeout or error)
     bool slave_stopping = false;       // the slave answered that it is stopping (then `slave` is nullopt)
+    std::optional<std::uint64_t> lease_nonce;  // what the slave's answer carried, for a lease on it
 };
 
 // A slave's `503` with `X-Leader-Failure: term` (docs/PROTOCOL.md §3) on a forwarded request.

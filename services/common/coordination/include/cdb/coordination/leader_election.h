@@ -25,6 +25,7 @@ std::optional<int> choose_leader(const std::vector<Candidate>& candidates, Repli
 struct PendingElection {
     ElectionReason reason = ElectionReason::initial;
     Millis since = 0;
+    bool waits_for_leases = false;  // a candidate exists; the old leader's leases have not ended yet
 };
 
 class LeaderElection {
@@ -59,8 +60,9 @@ public:
     void observe_leader_probe(const std::optional<RedisInfo>& redis, bool after_orders, Millis now);
     void observe_failure_report(std::int64_t term, Millis now);
 
-    // Elects when an election is needed and a candidate exists; returns what it did.
-    std::optional<ElectionRecord> step(const Membership& membership, Millis now);
+    // Elects when an election is needed, a candidate exists and, but for the first leader, every
+    // lease on the current one has ended (`leases_end`); returns what it did.
+    std::optional<ElectionRecord> step(const Membership& membership, Millis now, Millis leases_end);
 
 private:
     std::optional<ElectionReason> needed(const Membership& membership) const;
