@@ -8,6 +8,19 @@
 #include "slave_state.h"
 
 namespace cdb::lb {
+namespace {
+
+httplib::Headers grant_headers(const ControlKey& key, const std::optional<coordination::LeaseGrant>& grant) {
+    if (!grant) return {};
+    return {{protocol::lease_grant_header, protocol::encode_lease_grant(key, to_wire(*grant))}};
+}
+
+}  // namespace
+
+protocol::LeaseGrant to_wire(const coordination::LeaseGrant& grant) {
+    return protocol::LeaseGrant{grant.state.term, grant.state.leader, grant.nonce, grant.duration_ms};
+}
+
 ClusterProber::ClusterProber(const DeploymentConfig& config, const ClusterAddresses& addresses,
                              const ControlKey& key, Metrics& metrics)
     : addresses_(addresses),
@@ -61,15 +74,17 @@ std::optional<int> ClusterProber::cluster_of(const std::string& host, int port) 
     return std::nullopt;
 }
 
-coordination::ClusterProbe ClusterProber::probe(int index) {
+coordination::ClusterProbe ClusterProber::probe(int index, const std::optional<coordination::LeaseGrant>& grant) {
     Connections& slot = connections(index);
     std::lock_guard<std::mutex> lock(slot.mutex);
     coordination::ClusterProbe probe;
     probe.index = index;
 
-    auto status = slave_client(slot, index).Get(protocol::status_path);
+    auto status = slave_client(slot, index).Get(protocol::status_path, grant_headers(key_, grant));
     if (status && status->status == 200) {
-        probe.slave = proven_state(slot, index, status->body, "status");
+        const SlaveStateReading reading = proven_state(slot, index, status->body, "status");
+        probe.slave = reading.state;
+        probe.lease_nonce = reading.lease_nonce;
     } else if (!status) {
         slot.slave.reset();  // unknown connection state after an error: never reuse it
     } else {
@@ -109,12 +124,13 @@ bool ClusterProber::replica_of(int index, std::optional<int> master) {
 }
 
 std::optional<coordination::LeaderState> ClusterProber::announce(int index,
-                                                                 const coordination::Announcement& announcement) {
+                                                                 const coordination::Announcement& announcement,
+                                                                 const std::optional<coordination::LeaseGrant>& grant) {
     Connections& slot = connections(index);
     std::lock_guard<std::mutex> lock(slot.mutex);
     const std::string body = protocol::encode_announcement(
         key_, LeaderState{announcement.state.term, announcement.state.leader, announcement.followers});
-    auto answer = slave_client(slot, index).Put(protocol::announce_path, body, "application/json");
+    auto answer = slave_client(slot, index).Put(protocol::announce_path, grant_headers(key_, grant), body, "application/json");
     if (!answer) {
         slot.slave.reset();
         return std::nullopt;
@@ -123,12 +139,12 @@ std::optional<coordination::LeaderState> ClusterProber::announce(int index,
         spdlog::error("slave {} refused the announcement's proof: is CONTROL_PLANE_KEY the same on the LB and the "
                       "slaves? ({})", index, answer->body);
     }
-    if (answer->status == 409) return proven_state(slot, index, answer->body, "announcement_refusal");
+    if (answer->status == 409) return proven_state(slot, index, answer->body, "announcement_refusal").state;
     return std::nullopt;
 }
 
-std::optional<coordination::LeaderState> ClusterProber::proven_state(Connections& slot, int index,
-                                                                     const std::string& body, const char* message) {
+SlaveStateReading ClusterProber::proven_state(Connections& slot, int index, const std::string& body,
+                                             const char* message) {
     const SlaveStateReading reading = read_slave_state(key_, body);
     if (reading.unproven) metrics_.add("control_rejected_total", label("message", message));
     if (reading.unproven && !slot.unproven) {
@@ -136,7 +152,7 @@ std::optional<coordination::LeaderState> ClusterProber::proven_state(Connections
                      "on the LB and the slaves?)", index);
     }
     slot.unproven = reading.unproven;
-    return reading.state;
+    return reading;
 }
 
 }  // namespace cdb::lb

@@ -13,14 +13,20 @@
 #include "cdb/control_key.h"
 #include "cdb/coordination/decisions.h"
 #include "cdb/coordination/events.h"
+#include "cdb/coordination/lease_ledger.h"
 #include "cdb/metrics.h"
+#include "cdb/protocol.h"
 #include "cdb/redis_connection.h"
+#include "slave_state.h"
 
 namespace httplib {
 class Client;
 }
 
 namespace cdb::lb {
+
+// A lease as X-Lease-Grant carries it.
+protocol::LeaseGrant to_wire(const coordination::LeaseGrant& grant);
 
 class ClusterProber {
 public:
@@ -30,11 +36,13 @@ public:
                   Metrics& metrics);
     ~ClusterProber();
 
-    coordination::ClusterProbe probe(int index);
+    // `grant`: a lease on the leader for the slave, sent with the probe.
+    coordination::ClusterProbe probe(int index, const std::optional<coordination::LeaseGrant>& grant);
     // REPLICAOF <master's Redis> or REPLICAOF NO ONE; false (and logged) when it failed.
     bool replica_of(int index, std::optional<int> master);
     // The slave's (term, leader) when it refused the announcement because it follows a newer term.
-    std::optional<coordination::LeaderState> announce(int index, const coordination::Announcement& announcement);
+    std::optional<coordination::LeaderState> announce(int index, const coordination::Announcement& announcement,
+                                                      const std::optional<coordination::LeaseGrant>& grant);
 
 private:
     struct Connections {
@@ -47,8 +55,7 @@ private:
     RedisReply redis_command(Connections& slot, int index, const std::vector<std::string>& command);
     httplib::Client& slave_client(Connections& slot, int index);
     std::optional<int> cluster_of(const std::string& host, int port) const;
-    std::optional<coordination::LeaderState> proven_state(Connections& slot, int index, const std::string& body,
-                                                          const char* message);
+    SlaveStateReading proven_state(Connections& slot, int index, const std::string& body, const char* message);
 
     const ClusterAddresses& addresses_;
     const ControlKey& key_;

@@ -17,6 +17,14 @@ constexpr int discovery_lookahead = 4;
 // Elections /lb/status lists (the topology page shows them).
 constexpr std::size_t recent_elections_kept = 10;
 
+// A lease is renewed on every probe, on the nonce of the probe before: it must outlast two intervals
+// with room for a late round (300 ms). It is no longer than the failure detection (threshold
+// intervals) where that allows, so that waiting for it rarely delays an election (docs/ELECTION.md).
+coordination::Millis lease_ms(const ElectionConfig& election) {
+    return std::max<coordination::Millis>(2LL * election.probe_interval_ms + 300,
+                                          1LL * election.failure_threshold * election.probe_interval_ms);
+}
+
 coordination::Config coordination_config(const DeploymentConfig& config) {
     coordination::Config converted;
     switch (config.replication.mode) {
@@ -27,6 +35,7 @@ coordination::Config coordination_config(const DeploymentConfig& config) {
     converted.failure_threshold = config.election.failure_threshold;
     // Long enough for every cluster's first probe round to answer, even a slow one.
     converted.recovery_window_ms = std::max<coordination::Millis>(1000, 3LL * config.election.probe_interval_ms);
+    converted.lease_ms = lease_ms(config.election);
     return converted;
 }
 
@@ -78,8 +87,16 @@ void CoordinatorLoop::run() {
     const auto interval = std::chrono::milliseconds(config_.election.probe_interval_ms);
     auto next_round = std::chrono::steady_clock::now();
     while (!stopping_) {
+        // An election that waits for the old leader's leases to end is held as soon as they have.
+        auto wake = next_round;
+        if (const auto leases_end = coordinator_.wake_at()) {
+            wake = std::min(wake, epoch_ + std::chrono::milliseconds(*leases_end));
+        }
         // One publication per batch: a burst of reports must not rebuild the status thousands of times.
-        for (const Report& report : reports_.take_until(next_round)) handle(report, now());
+        for (const Report& report : reports_.take_until(wake)) handle(report, now());
+        if (const auto leases_end = coordinator_.wake_at(); leases_end && now() >= *leases_end) {
+            perform(coordinator_.on_tick(now()), now());
+        }
         if (std::chrono::steady_clock::now() < next_round || stopping_) {
             publish(now());
             continue;
@@ -186,7 +203,10 @@ std::vector<std::pair<coordination::ClusterProbe, coordination::Millis>> Coordin
         if (slot.in_flight) continue;
         if (slot.answer) results.emplace_back(*slot.answer, slot.sent_at);  // came after its round's deadline
         slot = ProbeSlot{true, now(), std::nullopt};
-        workers_.submit([this, index] { record_probe(prober_.probe(index)); });
+        // Granted here, on the coordinator's thread, before it is sent: from now on the coordinator
+        // promotes no new leader before this lease has ended.
+        auto grant = coordinator_.grant_lease(index, now());
+        workers_.submit([this, index, grant] { record_probe(prober_.probe(index, grant)); });
     }
     probe_answered_.wait_until(lock, deadline, [&] {
         return std::none_of(members.begin(), members.end(),
@@ -253,8 +273,10 @@ void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
             std::vector<std::optional<coordination::LeaderState>> refusals(announcement.to.size());
             std::vector<std::function<void()>> jobs;
             for (std::size_t i = 0; i < announcement.to.size(); ++i) {
-                jobs.push_back([this, &announcement, &refusals, i] {
-                    refusals[i] = prober_.announce(announcement.to[i], announcement);
+                // A new leader's slaves get their lease with the announcement, not a round later.
+                auto grant = coordinator_.grant_lease(announcement.to[i], now);
+                jobs.push_back([this, &announcement, &refusals, i, grant] {
+                    refusals[i] = prober_.announce(announcement.to[i], announcement, grant);
                 });
             }
             workers_.run_all(std::move(jobs));
@@ -273,7 +295,14 @@ void CoordinatorLoop::publish(Millis now) {
     const coordination::Status status = coordinator_.status();
     const std::string proof =
         status.state.term > 0 ? protocol::leader_grant_proof(key_, status.state.term, status.state.leader) : "";
-    board_.publish(RoutingView{status.state, proof, coordinator_.ready_clusters(), slave_addresses_});
+    RoutingView view{status.state, proof, coordinator_.ready_clusters(), slave_addresses_, {}};
+    for (int index : view.ready) {
+        if (auto grant = coordinator_.grant_lease(index, now)) {
+            view.lease_grant_lines[index] = std::string(protocol::lease_grant_header) + ": " +
+                                            protocol::encode_lease_grant(key_, to_wire(*grant)) + "\r\n";
+        }
+    }
+    board_.publish(std::move(view));
 
     std::map<std::string, std::uint64_t> up;
     std::vector<std::string> clusters;

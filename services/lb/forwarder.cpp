@@ -122,9 +122,13 @@ void Forwarder::attempt(std::shared_ptr<Exchange> exchange) {
     if (exchange->idempotent) call.deadline = read_try_timeout_;
     if (auto found = view.addresses.find(slave); found != view.addresses.end()) call.address = found->second;
     const Endpoint target = addresses_.slave(slave);
-    call.request.reserve(exchange->request_line.size() + target.host.size() + exchange->common_headers.size() + 16);
+    call.request.reserve(exchange->request_line.size() + target.host.size() + exchange->common_headers.size() + 192);
     call.request.append(exchange->request_line).append("Host: ").append(target.host).append(":");
-    call.request.append(std::to_string(target.port)).append("\r\n").append(exchange->common_headers);
+    call.request.append(std::to_string(target.port)).append("\r\n");
+    if (auto grant = view.lease_grant_lines.find(slave); grant != view.lease_grant_lines.end()) {
+        call.request.append(grant->second);
+    }
+    call.request.append(exchange->common_headers);
     call.done = [this, exchange, slave](UpstreamOutcome outcome) mutable {
         if (!conclude(*exchange, std::move(outcome), slave)) attempt(std::move(exchange));
     };

@@ -17,6 +17,9 @@ struct RoutingView {
     std::string leader_proof;  // X-Leader-Proof of `state` (docs/PROTOCOL.md); empty at term 0
     std::vector<int> ready;  // slaves that receive forwarded requests
     std::map<int, SocketAddress> addresses;  // where each slave's HTTP port was, at the last lookup
+    // Per slave, the X-Lease-Grant header line its forwarded requests carry: a slave that adopts a
+    // new term from a request gets its lease with it, not one probe round later.
+    std::map<int, std::string> lease_grant_lines;
 };
 
 class RoutingBoard {

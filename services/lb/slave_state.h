@@ -13,6 +13,7 @@ namespace cdb::lb {
 struct SlaveStateReading {
     std::optional<coordination::LeaderState> state;
     bool unproven = false;
+    std::optional<std::uint64_t> lease_nonce;
 };
 SlaveStateReading read_slave_state(const ControlKey& key, const std::string& body);
 

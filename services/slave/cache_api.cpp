@@ -64,6 +64,10 @@ RouteHandler CacheApi::guarded(const char* route,
             response = drain_.tell_lb();
         } else if (auto refusal = follow_forwarded_term(request)) {
             response = std::move(*refusal);
+        } else if (!leader_.accept_lease_grant(request)) {
+            metrics_.add("control_rejected_total", label("message", "lease_grant"));
+            response = error_response(403, std::string("refused: ") + protocol::lease_grant_header +
+                                               " comes only from the LB, with its proof; nothing was changed");
         } else {
             response = (this->*handler)(request, tail);
         }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <random>
+
 namespace cdb::slave {
 namespace {
 
@@ -24,7 +26,8 @@ LeaderLink::LeaderLink(const DeploymentConfig& config, const ClusterAddresses& a
             RedisTimeouts{std::chrono::milliseconds(config.redis.connect_timeout_ms),
                           std::chrono::milliseconds(config.redis.command_timeout_ms)},
             RedisCredentials{redis_data_user, config.redis.data_password},
-            std::chrono::milliseconds(config.redis.command_timeout_ms)) {}
+            std::chrono::milliseconds(config.redis.command_timeout_ms)),
+      lease_(std::random_device{}() * (std::uint64_t{1} << 32) + std::random_device{}()) {}
 
 LeaderUpdate LeaderLink::propose(const LeaderState& proposal) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -46,11 +49,23 @@ LeaderState LeaderLink::state() const {
     return state_;
 }
 
-LeaderCall LeaderLink::read(const std::vector<std::string>& command) { return run(command, false); }
+bool LeaderLink::accept_lease_grant(const HttpRequest& request) {
+    const auto header = request.header(protocol::lease_grant_header);
+    if (!header) return true;
+    const auto verdict = protocol::decode_lease_grant(control_key_, *header);
+    if (!verdict.grant) return false;
+    lease_.renew(*verdict.grant, state());
+    return true;
+}
 
-LeaderCall LeaderLink::write(const std::vector<std::string>& command) { return run(command, true); }
+LeaderCall LeaderLink::read(const std::vector<std::string>& command) { return run(command, Use::read); }
 
-LeaderCall LeaderLink::run(const std::vector<std::string>& command, bool is_write) {
+LeaderCall LeaderLink::write(const std::vector<std::string>& command) { return run(command, Use::write); }
+
+LeaderCall LeaderLink::ping() { return run({"PING"}, Use::ping); }
+
+LeaderCall LeaderLink::run(const std::vector<std::string>& command, Use use) {
+    const bool is_write = use == Use::write;
     LeaderCall call;
     call.state = state();
     if (!call.state.known()) {
@@ -58,25 +73,42 @@ LeaderCall LeaderLink::run(const std::vector<std::string>& command, bool is_writ
         call.message = "no Redis-leader is known yet: waiting for the load balancer's announcement";
         return call;
     }
+    const std::string leader = "leader " + std::to_string(call.state.leader) + " at term " + std::to_string(call.state.term);
+    if (use != Use::ping && !lease_.holds(call.state, LeaseClock::now())) {
+        call.failure = LeaderFailure::no_lease;
+        call.message = "the load balancer has not confirmed " + leader + " lately (no lease): nothing was sent";
+        return call;
+    }
     PoolError error;
-    auto lease = pool_.acquire(error);
-    if (!lease) {
+    auto connection = pool_.acquire(error);
+    if (!connection) {
         call.failure = error.kind == PoolError::Kind::exhausted ? LeaderFailure::busy : LeaderFailure::leader_unreachable;
         call.message = error.message;
         record(call);
         return call;
     }
-    call.reply = (*lease)->command(command);
+    call.reply = (*connection)->command(command);
     if (call.reply.io_error()) {
         call.failure = LeaderFailure::leader_unreachable;
         call.message = call.reply.error_message();
         call.outcome_unknown = is_write && call.reply.maybe_run();
     } else if (is_not_master_error(call.reply)) {
         call.failure = LeaderFailure::leader_not_master;
-        call.message = "Redis at " + (*lease)->endpoint().to_string() + " is not a usable leader: " +
+        call.message = "Redis at " + (*connection)->endpoint().to_string() + " is not a usable leader: " +
                        call.reply.text().value_or("");
     } else if (is_write && !call.reply.is_error_reply()) {
-        call.replication = replicate(**lease, call.state);
+        call.replication = replicate(**connection, call.state);
+    }
+    // Checked when the answer is in, not only before sending: the command may have waited in a
+    // paused Redis (or this process may have been paused) past the lease, and a new leader may
+    // have been elected meanwhile. A read from then may be stale; a write may be lost.
+    const bool refused_write = is_write && call.reply.is_error_reply();  // not applied, whenever it came
+    if (use != Use::ping && call.failure == LeaderFailure::none && !refused_write &&
+        !lease_.holds(call.state, LeaseClock::now())) {
+        call.failure = LeaderFailure::lease_expired;
+        call.outcome_unknown = is_write;
+        call.message = "the leader's Redis answered after the lease on " + leader + " had ended" +
+                       (is_write ? "" : ": the answer may be stale and was dropped");
     }
     record(call);
     return call;

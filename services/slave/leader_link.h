@@ -10,7 +10,9 @@
 #include "cdb/config.h"
 #include "cdb/control_key.h"
 #include "cdb/leader_state.h"
+#include "cdb/http_types.h"
 #include "cdb/redis_pool.h"
+#include "lease.h"
 
 namespace cdb::slave {
 
@@ -20,6 +22,8 @@ enum class LeaderFailure {
     busy,                // every pooled connection in use: local overload, not the leader's fault
     leader_unreachable,  // connect, timeout or I/O error: counts towards an election
     leader_not_master,   // READONLY/LOADING/MASTERDOWN: our leader is not a usable master; counts too
+    no_lease,            // the LB has not confirmed the leader lately: nothing was sent
+    lease_expired,       // Redis answered after the lease ended: a read is dropped, a write's outcome unknown
 };
 
 struct LeaderCall {
@@ -43,15 +47,25 @@ public:
     const ControlKey& control_key() const { return control_key_; }
     std::optional<Endpoint> leader_redis() const { return pool_.target(); }
 
+    // Data calls, only under the lease: checked before sending and again once Redis has answered.
     LeaderCall read(const std::vector<std::string>& command);
     // Runs the write, then in sync mode waits (on the same connection, as WAIT requires) for a follower.
     LeaderCall write(const std::vector<std::string>& command);
+    // Whether the leader's Redis answers at all (readiness): no data, so no lease needed.
+    LeaderCall ping();
+
+    Lease& lease() { return lease_; }
+    // The LB's X-Lease-Grant on a probe, an announcement or a forwarded request, if any: renews the
+    // lease when proven. False when the header is there without the LB's proof (to be counted); a
+    // grant never makes the message that carries it fail.
+    bool accept_lease_grant(const HttpRequest& request);
 
     std::uint64_t failures_total() const { return failures_total_; }
     std::uint64_t failures_consecutive() const { return failures_consecutive_; }
 
 private:
-    LeaderCall run(const std::vector<std::string>& command, bool is_write);
+    enum class Use { read, write, ping };
+    LeaderCall run(const std::vector<std::string>& command, Use use);
     std::string replicate(RedisConnection& connection, const LeaderState& state);
     void record(LeaderCall& call);
 
@@ -61,6 +75,7 @@ private:
     mutable std::mutex mutex_;
     LeaderState state_;
     RedisPool pool_;
+    Lease lease_;
     std::atomic<std::uint64_t> failures_total_{0};
     std::atomic<std::uint64_t> failures_consecutive_{0};
 };

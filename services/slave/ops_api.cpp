@@ -36,7 +36,7 @@ void OpsApi::add_routes(RouteTable& routes) {
               return json_response(200, R"({"status":"alive"})");
           })
         .exact("GET", "/readyz", [this](const HttpRequest&, std::string_view) { return ready(); })
-        .exact("GET", protocol::status_path, [this](const HttpRequest&, std::string_view) { return status(); })
+        .exact("GET", protocol::status_path, [this](const HttpRequest& request, std::string_view) { return status(request); })
         .exact("GET", "/metrics", [this](const HttpRequest&, std::string_view) { return metrics_response(metrics_); })
         .exact("PUT", protocol::announce_path,
                [this](const HttpRequest& request, std::string_view) { return announce(request); });
@@ -44,7 +44,7 @@ void OpsApi::add_routes(RouteTable& routes) {
 
 HttpResponse OpsApi::ready() {
     if (drain_.stopping()) return error_response(503, "not ready: stopping");
-    LeaderCall call = leader_.read({"PING"});
+    LeaderCall call = leader_.ping();
     if (call.failure != LeaderFailure::none) return error_response(503, "not ready: " + call.message);
     return json_response(200, JsonBuilder().field("status", "ready").field("term", call.state.term)
                                   .field("leader", call.state.leader).str());
@@ -64,8 +64,9 @@ std::string OpsApi::own_redis_json() {
     return own.field("reachable", true).field("role", info->role).field("offset", info->offset).str();
 }
 
-HttpResponse OpsApi::status() {
+HttpResponse OpsApi::status(const HttpRequest& request) {
     if (drain_.stopping()) return drain_.tell_lb();
+    if (!leader_.accept_lease_grant(request)) metrics_.add("control_rejected_total", label("message", "lease_grant"));
     const LeaderState state = leader_.state();
     const auto leader_redis = leader_.leader_redis();
     JsonBuilder body;
@@ -80,6 +81,13 @@ HttpResponse OpsApi::status() {
                                   .field("leader_failures_total", static_cast<std::int64_t>(leader_.failures_total()))
                                   .field("leader_failures_consecutive",
                                          static_cast<std::int64_t>(leader_.failures_consecutive()))
+                                  .field("lease_remaining_ms",
+                                         static_cast<std::int64_t>(
+                                             leader_.lease().remaining(state, LeaseClock::now()).count()))
+                                  // Last, just before the answer leaves: the lease the LB grants on it
+                                  // runs from no later than the LB's receipt.
+                                  .field(protocol::lease_nonce_field,
+                                         static_cast<std::int64_t>(leader_.lease().issue_nonce(LeaseClock::now())))
                                   .str());
 }
 
@@ -92,6 +100,10 @@ HttpResponse OpsApi::announce(const HttpRequest& request) {
     }
     const LeaderUpdate update = leader_.propose(*verdict.announcement);
     const bool accepted = update == LeaderUpdate::adopted || update == LeaderUpdate::confirmed;
+    // After the new term: the grant is for it.
+    if (accepted && !leader_.accept_lease_grant(request)) {
+        metrics_.add("control_rejected_total", label("message", "lease_grant"));
+    }
     JsonBuilder reply;
     reply.field("accepted", accepted);
     if (!accepted) reply.field("error", std::string("announcement refused: ") + to_string(update));

@@ -21,7 +21,7 @@ public:
 
 private:
     HttpResponse ready();
-    HttpResponse status();
+    HttpResponse status(const HttpRequest& request);
     HttpResponse announce(const HttpRequest& request);
     std::string own_redis_json();
 

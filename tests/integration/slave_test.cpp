@@ -81,11 +81,31 @@ protected:
         return http;
     }
 
-    // As the LB announces: with the proof of the control-plane key.
+    // As the LB announces: with the proof of the control-plane key, and a lease on the leader
+    // (a minute: these tests are not about leases, but for those that say so).
     httplib::Result announce(int term, int leader, int followers = 0) {
+        auto answer = announce_without_lease(term, leader, followers);
+        if (answer && answer->status == 200) grant_lease(term, leader, 60000);
+        return answer;
+    }
+    httplib::Result announce_without_lease(int term, int leader, int followers = 0) {
         return client().Put(protocol::announce_path,
                             protocol::encode_announcement(control_key_, LeaderState{term, leader, followers}),
                             "application/json");
+    }
+
+    // The nonce of a /status answer, as the LB's probe reads it.
+    std::uint64_t lease_nonce(const httplib::Headers& headers = {}) {
+        auto status = client().Get(protocol::status_path, headers);
+        if (!status) return 0;
+        const auto verdict = protocol::decode_reported_leader(control_key_, status->body);
+        return verdict.lease_nonce.value_or(0);
+    }
+
+    // As the LB's next probe grants one: on the nonce of the probe before.
+    void grant_lease(std::int64_t term, int leader, std::int64_t duration_ms, const ControlKey* key = nullptr) {
+        const protocol::LeaseGrant grant{term, leader, lease_nonce(), duration_ms};
+        lease_nonce({{protocol::lease_grant_header, protocol::encode_lease_grant(key ? *key : control_key_, grant)}});
     }
 
     // The headers the LB puts on a forwarded request, with their proof.
@@ -252,8 +272,14 @@ TEST_F(SlaveTest, ReadsAndWritesFollowTheLeader) {
     EXPECT_EQ(redis_b_->command({"GET", "k"}).text(), "on-b");
     EXPECT_NE(client().Get("/get/k")->body.find("on-b"), std::string::npos);
 
-    // The LB's term on a forwarded request moves the slave even if it missed the announcement.
+    // The LB's term on a forwarded request moves the slave even if it missed the announcement; it
+    // serves from the new leader once the LB's lease on it comes.
     auto moved = client().Get("/get/k", forwarded(3, 0));
+    ASSERT_TRUE(moved);
+    EXPECT_EQ(moved->status, 503) << moved->body;
+    EXPECT_NE(moved->body.find("no lease"), std::string::npos) << moved->body;
+    grant_lease(3, 0, 60000);
+    moved = client().Get("/get/k", forwarded(3, 0));
     ASSERT_TRUE(moved);
     EXPECT_NE(moved->body.find("on-a"), std::string::npos);
     EXPECT_EQ(moved->get_header_value("X-Leader-Term"), "3");
@@ -384,6 +410,71 @@ TEST_F(SlaveTest, AWriteAFrozenLeaderMayStillRunIsAnswered504OutcomeUnknown) {
     EXPECT_EQ(unknown->get_header_value("X-Leader-Failure"), "1");
     // Not "nothing was written": the Redis ran the command when it woke.
     EXPECT_TRUE(wait_until([&] { return redis_a_->command({"GET", "late"}).text() == "v"; }, 5000ms));
+}
+
+// Issue 16: a slave serves data only while the LB has lately confirmed its leader. Without a lease
+// nothing is sent to Redis; the lease ends on the slave's clock however the grant was delayed.
+TEST_F(SlaveTest, ServesDataOnlyUnderTheLbsLease) {
+    start_slave();
+    ASSERT_EQ(announce_without_lease(1, 0)->status, 200);
+    auto refused = set(R"({"key":"k","value":"v"})");
+    EXPECT_EQ(refused->status, 503) << refused->body;
+    EXPECT_NE(refused->body.find("no lease"), std::string::npos) << refused->body;
+    EXPECT_TRUE(redis_a_->command({"GET", "k"}).is_nil());  // nothing was sent
+    EXPECT_EQ(client().Get("/get/k")->status, 503);
+    EXPECT_EQ(client().Get("/readyz")->status, 200);  // reachability needs no lease
+
+    // Grants that do not count: another key's proof, a nonce this slave never sent, another leader.
+    const ControlKey stranger("a-key-that-is-not-the-deployments-01");
+    grant_lease(1, 0, 60000, &stranger);
+    lease_nonce({{protocol::lease_grant_header,
+                  protocol::encode_lease_grant(control_key_, protocol::LeaseGrant{1, 0, 12345, 60000})}});
+    grant_lease(1, 1, 60000);
+    EXPECT_EQ(set(R"({"key":"k","value":"v"})")->status, 503);
+    EXPECT_NE(client().Get("/metrics")->body.find(R"(slave_control_rejected_total{message="lease_grant"} 1)"),
+              std::string::npos);
+
+    grant_lease(1, 0, 400);
+    EXPECT_EQ(set(R"({"key":"k","value":"v"})")->status, 200);
+    EXPECT_EQ(client().Get("/get/k")->status, 200);
+    // Ends 400 ms after the nonce was sent, with no grant since.
+    EXPECT_TRUE(wait_until([&] { return client().Get("/get/k")->status == 503; }, 2000ms));
+}
+
+// Issue 16: the lease is checked again when Redis answers. A leader's Redis paused past the lease
+// (the LB may have promoted another meanwhile) answers when it wakes: the read is dropped, the
+// write's outcome is unknown (it did run), neither counts as the leader failing.
+TEST_F(SlaveTest, AnAnswerThatArrivesAfterTheLeaseIsNeverServed) {
+    start_slave();
+    announce_without_lease(1, 0);
+    ASSERT_EQ(client().Get("/readyz")->status, 200);  // the pool holds a live connection
+    grant_lease(1, 0, 150);
+    redis_a_->pause();
+    std::thread resume([&] {
+        std::this_thread::sleep_for(250ms);  // past the lease, within the 300 ms command timeout
+        redis_a_->resume();
+    });
+    auto write = set(R"({"key":"k","value":"late"})");
+    resume.join();
+    ASSERT_TRUE(write);
+    EXPECT_EQ(write->status, 504) << write->body;
+    EXPECT_NE(write->body.find(R"("outcome":"unknown")"), std::string::npos) << write->body;
+    EXPECT_NE(write->body.find("after the lease"), std::string::npos) << write->body;
+    EXPECT_FALSE(write->has_header("X-Leader-Failure"));
+    EXPECT_EQ(redis_a_->command({"GET", "k"}).text(), "late");  // it ran: "unknown" was honest
+
+    announce_without_lease(2, 0);
+    grant_lease(2, 0, 150);
+    redis_a_->pause();
+    std::thread resume_again([&] {
+        std::this_thread::sleep_for(250ms);
+        redis_a_->resume();
+    });
+    auto read = client().Get("/get/k");
+    resume_again.join();
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->status, 503) << read->body;
+    EXPECT_NE(read->body.find("may be stale"), std::string::npos) << read->body;
 }
 
 TEST_F(SlaveTest, SyncWritesWaitForAFollower) {

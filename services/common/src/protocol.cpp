@@ -18,6 +18,22 @@ std::string announcement_message(const LeaderState& announcement) {
            std::to_string(announcement.leader) + " " + std::to_string(announcement.followers);
 }
 
+std::string lease_message(const LeaseGrant& grant) {
+    return "consult-db/lease-grant/v1 " + std::to_string(grant.term) + " " + std::to_string(grant.leader) + " " +
+           std::to_string(grant.nonce) + " " + std::to_string(grant.duration_ms);
+}
+
+std::optional<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t max) {
+    if (text.empty() || text.size() > 19) return std::nullopt;
+    std::uint64_t value = 0;
+    for (char digit : text) {
+        if (digit < '0' || digit > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(digit - '0');
+    }
+    if (value > max) return std::nullopt;
+    return value;
+}
+
 std::optional<std::int64_t> integer_member(const rapidjson::Value& object, const char* name) {
     auto it = object.FindMember(name);
     if (it == object.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
@@ -90,6 +106,10 @@ ReportVerdict decode_reported_leader(const ControlKey& key, const std::string& b
     ReportVerdict verdict;
     rapidjson::Document document;
     if (parse_json_input(document, body) || !document.IsObject()) return verdict;
+    if (const auto nonce = integer_member(document, lease_nonce_field);
+        nonce && *nonce > 0 && static_cast<std::uint64_t>(*nonce) <= max_lease_nonce) {
+        verdict.lease_nonce = static_cast<std::uint64_t>(*nonce);
+    }
     const auto term = integer_member(document, "term");
     const auto leader = integer_member(document, "leader");
     if (!term || !leader) return verdict;
@@ -104,6 +124,42 @@ ReportVerdict decode_reported_leader(const ControlKey& key, const std::string& b
         return verdict;
     }
     verdict.state = LeaderState{*term, static_cast<int>(*leader), 0};
+    return verdict;
+}
+
+std::string encode_lease_grant(const ControlKey& key, const LeaseGrant& grant) {
+    return std::to_string(grant.term) + " " + std::to_string(grant.leader) + " " + std::to_string(grant.nonce) + " " +
+           std::to_string(grant.duration_ms) + " " + key.prove(lease_message(grant));
+}
+
+LeaseGrantVerdict decode_lease_grant(const ControlKey& key, std::string_view header) {
+    LeaseGrantVerdict verdict;
+    std::string_view fields[5];
+    for (auto& field : fields) {
+        const auto space = header.find(' ');
+        field = header.substr(0, space);
+        header = space == std::string_view::npos ? std::string_view() : header.substr(space + 1);
+    }
+    const auto term = parse_unsigned(fields[0], static_cast<std::uint64_t>(max_term));
+    const auto leader = parse_unsigned(fields[1], max_clusters - 1);
+    const auto nonce = parse_unsigned(fields[2], max_lease_nonce);
+    const auto duration = parse_unsigned(fields[3], static_cast<std::uint64_t>(max_lease_ms));
+    if (!term || *term == 0 || !leader || !nonce || !duration || *duration == 0 || fields[4].empty() ||
+        !header.empty()) {
+        verdict.problem = std::string(lease_grant_header) + " must be \"term leader nonce duration_ms proof\" (term 1 to " +
+                          std::to_string(max_term) + ", leader 0 to " + std::to_string(max_clusters - 1) +
+                          ", duration 1 to " + std::to_string(max_lease_ms) + ")";
+        return verdict;
+    }
+    const LeaseGrant grant{static_cast<std::int64_t>(*term), static_cast<int>(*leader), *nonce,
+                           static_cast<std::int64_t>(*duration)};
+    if (!key.verify(lease_message(grant), fields[4])) {
+        verdict.unproven = true;
+        verdict.problem = "the lease grant's proof is not the LB's: is CONTROL_PLANE_KEY the same on the LB and the "
+                          "slaves?";
+        return verdict;
+    }
+    verdict.grant = grant;
     return verdict;
 }
 

@@ -12,8 +12,8 @@ class ControlKey {
 public:
     explicit ControlKey(std::string secret);
     std::string prove(std::string_view message) const;  // 64 lower-case hexadecimal digits
-    // Each thread remembers the last message it verified: the same (term, leader) arrives on every
-    // forwarded request, and a compare is much cheaper than an HMAC.
+    // Each thread remembers the last few messages it verified: the same (term, leader) and lease
+    // arrive on every forwarded request, and a compare is much cheaper than an HMAC.
     bool verify(std::string_view message, std::string_view proof) const;
 
 private:

@@ -20,6 +20,10 @@ inline constexpr const char* leader_proof_header = "X-Leader-Proof";
 inline constexpr const char* leader_failure_header = "X-Leader-Failure";
 inline constexpr const char* retry_elsewhere_header = "X-Retry-Elsewhere";
 inline constexpr const char* replication_header = "X-Replication";
+// On the LB's GET /status probe and PUT /internal/leader: a lease on the leader (§9).
+inline constexpr const char* lease_grant_header = "X-Lease-Grant";
+// In a slave's /status answer: the nonce the LB's next grant names.
+inline constexpr const char* lease_nonce_field = "lease_nonce";
 // X-Retry-Elsewhere's value from a slave that is stopping (on a forwarded request or on /status):
 // the LB ejects it at once.
 inline constexpr const char* stopping_reason = "stopping";
@@ -31,6 +35,10 @@ inline constexpr const char* status_path = "/status";
 inline constexpr int max_clusters = 256;
 // Every JSON parser reads a term up to 2^53 exactly, and `term + 1` of an election can never overflow.
 inline constexpr std::int64_t max_term = (std::int64_t{1} << 53) - 1;
+
+// Nonces stay below 2^53, so that every JSON parser reads them exactly.
+inline constexpr std::uint64_t max_lease_nonce = (std::uint64_t{1} << 53) - 1;
+inline constexpr std::int64_t max_lease_ms = 60000;
 
 bool valid_term(std::int64_t term);        // 1 .. max_term
 bool valid_leader(std::int64_t leader);    // 0 .. max_clusters - 1
@@ -60,7 +68,24 @@ JsonBuilder& add_reported_leader(JsonBuilder& body, const ControlKey& key, const
 struct ReportVerdict {
     std::optional<LeaderState> state;  // `followers` is not reported: 0
     bool unproven = false;  // well formed, but the proof is missing or wrong
+    std::optional<std::uint64_t> lease_nonce;  // a /status answer's, for the LB's next lease grant
 };
 ReportVerdict decode_reported_leader(const ControlKey& key, const std::string& body);
+
+// A lease (docs/ELECTION.md, "Leases"): the slave may use `leader`'s Redis at `term` until
+// `duration_ms` after it sent `nonce`, on its own clock. X-Lease-Grant: "term leader nonce duration proof".
+struct LeaseGrant {
+    std::int64_t term = 0;
+    int leader = 0;
+    std::uint64_t nonce = 0;
+    std::int64_t duration_ms = 0;
+};
+std::string encode_lease_grant(const ControlKey& key, const LeaseGrant& grant);
+struct LeaseGrantVerdict {
+    std::optional<LeaseGrant> grant;
+    std::string problem;
+    bool unproven = false;  // well formed, but the proof is missing or wrong
+};
+LeaseGrantVerdict decode_lease_grant(const ControlKey& key, std::string_view header);
 
 }  // namespace cdb::protocol
