@@ -56,8 +56,8 @@ public:
 
     Lease& lease() { return lease_; }
     // The LB's X-Lease-Grant on a probe, an announcement or a forwarded request, if any: renews the
-    // lease when proven. False when the header is there without the LB's proof (to be counted); a
-    // grant never makes the message that carries it fail.
+    // lease when proven. False when the header is there without the LB's proof: the caller counts
+    // it, and refuses a forwarded request (a probe or an announcement is still served).
     bool accept_lease_grant(const HttpRequest& request);
 
     std::uint64_t failures_total() const { return failures_total_; }

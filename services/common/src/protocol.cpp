@@ -144,11 +144,11 @@ LeaseGrantVerdict decode_lease_grant(const ControlKey& key, std::string_view hea
     const auto leader = parse_unsigned(fields[1], max_clusters - 1);
     const auto nonce = parse_unsigned(fields[2], max_lease_nonce);
     const auto duration = parse_unsigned(fields[3], static_cast<std::uint64_t>(max_lease_ms));
-    if (!term || *term == 0 || !leader || !nonce || !duration || *duration == 0 || fields[4].empty() ||
+    if (!term || *term == 0 || !leader || !nonce || *nonce == 0 || !duration || *duration == 0 || fields[4].empty() ||
         !header.empty()) {
         verdict.problem = std::string(lease_grant_header) + " must be \"term leader nonce duration_ms proof\" (term 1 to " +
-                          std::to_string(max_term) + ", leader 0 to " + std::to_string(max_clusters - 1) +
-                          ", duration 1 to " + std::to_string(max_lease_ms) + ")";
+                          std::to_string(max_term) + ", leader 0 to " + std::to_string(max_clusters - 1) + ", nonce 1 to " +
+                          std::to_string(max_lease_nonce) + ", duration 1 to " + std::to_string(max_lease_ms) + ")";
         return verdict;
     }
     const LeaseGrant grant{static_cast<std::int64_t>(*term), static_cast<int>(*leader), *nonce,
