@@ -17,13 +17,11 @@ constexpr int discovery_lookahead = 4;
 // Elections /lb/status lists (the topology page shows them).
 constexpr std::size_t recent_elections_kept = 10;
 
-// A lease is renewed on every probe, on the nonce of the probe before: it must outlast two intervals
-// with room for a late round (300 ms). It is no longer than the failure detection (threshold
-// intervals) where that allows, so that waiting for it rarely delays an election (docs/ELECTION.md).
-coordination::Millis lease_ms(const ElectionConfig& election) {
-    return std::max<coordination::Millis>(2LL * election.probe_interval_ms + 300,
-                                          1LL * election.failure_threshold * election.probe_interval_ms);
-}
+// Every round brings a fresh nonce, and every request forwarded after it carries a grant on it: a
+// lease must outlast one interval, with 300 ms for the round itself and a late one (a busy 2-core
+// machine delayed rounds by over 200 ms, and every request then got 503). Any longer would only
+// hold the next election back (docs/ELECTION.md, "Leases").
+coordination::Millis lease_ms(const ElectionConfig& election) { return election.probe_interval_ms + 300LL; }
 
 coordination::Config coordination_config(const DeploymentConfig& config) {
     coordination::Config converted;
@@ -243,52 +241,43 @@ void CoordinatorLoop::record_probe(coordination::ClusterProbe probe) {
     probe_answered_.notify_all();
 }
 
-void CoordinatorLoop::perform(coordination::Decisions decisions, Millis now) {
-    // Announcements can be refused by slaves that follow a newer term (this LB restarted); what they
-    // report is fed back, which may decide more. Bounded: a term only grows.
-    for (int pass = 0; pass < 4 && !decisions.empty(); ++pass) {
-        if (decisions.elected) {
-            const auto& record = *decisions.elected;
-            metrics_.add("elections_total", label("reason", coordination::to_string(record.reason)));
-            spdlog::warn("elected cluster {} as Redis-leader at term {} ({}, {} ms)", record.state.leader,
-                         record.state.term, coordination::to_string(record.reason), record.ended_at - record.started_at);
-            recent_elections_.push_back(record);
-            if (recent_elections_.size() > recent_elections_kept) recent_elections_.pop_front();
-        }
-        for (const auto& order : decisions.redis) prober_.replica_of(order.index, order.master);
-        // A new term goes out at once, before the announcements (which wait for every slave):
-        // forwarders stamp it, and a slave still on the old term adopts it from the request itself.
-        // Right after an election `followers` is 0, so /lb/status claims nothing not yet announced.
-        if (decisions.elected) publish(now);
-        for (int index : decisions.admit) spdlog::info("cluster {} receives requests", index);
-        for (int index : decisions.eject) spdlog::warn("cluster {} ejected from forwarding", index);
-        for (int index : decisions.drained) {
-            draining_.erase(index);
-            drained_.insert(index);
-            spdlog::info("cluster {} drained: safe to remove", index);
-        }
-        coordination::Decisions next;
-        if (decisions.announce) {
-            const auto announcement = *decisions.announce;
-            std::vector<std::optional<coordination::LeaderState>> refusals(announcement.to.size());
-            std::vector<std::function<void()>> jobs;
-            for (std::size_t i = 0; i < announcement.to.size(); ++i) {
-                // A new leader's slaves get their lease with the announcement, not a round later.
-                auto grant = coordinator_.grant_lease(announcement.to[i], now);
-                jobs.push_back([this, &announcement, &refusals, i, grant] {
-                    refusals[i] = prober_.announce(announcement.to[i], announcement, grant);
-                });
-            }
-            workers_.run_all(std::move(jobs));
-            for (std::size_t i = 0; i < refusals.size(); ++i) {
-                if (!refusals[i]) continue;
-                auto more = coordinator_.on_slave_state(announcement.to[i], *refusals[i], now);
-                if (!more.empty()) next = std::move(more);
-            }
-        }
-        decisions = std::move(next);
-        publish(now);  // /lb/status says what the slaves were told, e.g. `followers`
+void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis now) {
+    if (decisions.empty()) return;
+    if (decisions.elected) {
+        const auto& record = *decisions.elected;
+        metrics_.add("elections_total", label("reason", coordination::to_string(record.reason)));
+        spdlog::warn("elected cluster {} as Redis-leader at term {} ({}, {} ms)", record.state.leader,
+                     record.state.term, coordination::to_string(record.reason), record.ended_at - record.started_at);
+        recent_elections_.push_back(record);
+        if (recent_elections_.size() > recent_elections_kept) recent_elections_.pop_front();
     }
+    for (const auto& order : decisions.redis) prober_.replica_of(order.index, order.master);
+    for (int index : decisions.admit) spdlog::info("cluster {} receives requests", index);
+    for (int index : decisions.eject) spdlog::warn("cluster {} ejected from forwarding", index);
+    for (int index : decisions.drained) {
+        draining_.erase(index);
+        drained_.insert(index);
+        spdlog::info("cluster {} drained: safe to remove", index);
+    }
+    if (decisions.announce) {
+        // Sent by the workers, and not waited for: one slave that does not answer would hold this
+        // loop for the HTTP timeout, and with it the probe rounds, the leases they renew and the
+        // failure detection. A refusal (the slave follows a newer term: this LB restarted) comes
+        // back as a report, like a forwarded request's.
+        const auto announcement = *decisions.announce;
+        for (int index : announcement.to) {
+            // A new leader's slaves get their lease with the announcement, not a round later.
+            auto grant = coordinator_.grant_lease(index, now);
+            workers_.submit([this, index, announcement, grant] {
+                if (auto refusal = prober_.announce(index, announcement, grant)) {
+                    reports_.push(SlaveStateReport{index, *refusal});
+                }
+            });
+        }
+    }
+    // A new term goes out at once: forwarders stamp it, with each slave's lease on it, and a slave
+    // that has not had the announcement yet adopts both from the request itself.
+    publish(now);
 }
 
 void CoordinatorLoop::publish(Millis now) {

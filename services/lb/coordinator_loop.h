@@ -50,7 +50,7 @@ private:
     void record_probe(coordination::ClusterProbe probe);
     void refresh_membership(Millis now);
     void handle(const Report& report, Millis now);
-    void perform(coordination::Decisions decisions, Millis now);
+    void perform(const coordination::Decisions& decisions, Millis now);
     void publish(Millis now);  // the routing view and /lb/status
     Millis now() const;
 

@@ -24,21 +24,6 @@ void WorkerPool::submit(std::function<void()> job) {
     changed_.notify_all();
 }
 
-void WorkerPool::run_all(std::vector<std::function<void()>> jobs) {
-    std::mutex done_mutex;
-    std::condition_variable done;
-    std::size_t unfinished = jobs.size();
-    for (auto& job : jobs) {
-        submit([&, job = std::move(job)] {
-            job();
-            std::lock_guard<std::mutex> lock(done_mutex);
-            if (--unfinished == 0) done.notify_all();
-        });
-    }
-    std::unique_lock<std::mutex> lock(done_mutex);
-    done.wait(lock, [&] { return unfinished == 0; });
-}
-
 void WorkerPool::work() {
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {

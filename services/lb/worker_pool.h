@@ -1,7 +1,7 @@
 #pragma once
 // A fixed set of threads for bounded jobs towards clusters (probes, announcements), so one slow
-// cluster costs its own timeout, not the sum of everyone's. Jobs either run as a batch that the
-// caller waits for, or on their own (a probe whose answer the caller collects by a deadline).
+// cluster costs its own timeout, not the sum of everyone's, and never the coordinator loop's: the
+// loop collects a probe's answer by a deadline, and an announcement's refusal comes back as a report.
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -19,8 +19,6 @@ public:
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
 
-    // Runs every job (each must bound its own time) and returns when all are done.
-    void run_all(std::vector<std::function<void()>> jobs);
     // Runs `job` (which must bound its own time) as soon as a thread is free; does not wait.
     void submit(std::function<void()> job);
 

@@ -101,7 +101,7 @@ protected:
         Config config;
         config.mode = ReplicationMode::async;
         // The leases an earlier LB run may have granted would hold every election here back until
-        // 716 ms; leases have their own tests (testdata/leases.txt, FailoverWithLeasesStaysUnderASecond).
+        // 511 ms; leases have their own tests (testdata/leases.txt, FailoverWithLeasesStaysUnderASecond).
         config.lease_ms = 1;
         return config;
     }
@@ -197,9 +197,9 @@ TEST_F(EstablishedCoordinator, ProbeSentBeforeAnOrderDoesNotRepeatIt) {
               (std::vector<ReplicaOf>{{2, 0}}));
 }
 
-// The failover target with leases granted on every probe, as the LB does: the leader's Redis dies
-// just after a passing probe, its leases end before the third failed probe, and the election is
-// not delayed.
+// The failover target with leases granted on every round, as the LB does, and the slaves' reports
+// of a dead leader under traffic: the last lease rests on the nonce of the last passing round, and
+// the election comes as soon as it has ended, well within a second of the death.
 TEST(Coordinator, FailoverWithLeasesStaysUnderASecond) {
     Config config;
     config.mode = ReplicationMode::async;
@@ -220,14 +220,19 @@ TEST(Coordinator, FailoverWithLeasesStaysUnderASecond) {
     for (Millis now = 0; now <= 1000; now += 200) round(now, true);
     ASSERT_TRUE(coordinator.grant_lease(1, 1000));
     const Millis death = 1001;
+    // Reports count each interval at once: the third failure at 1401.
+    coordinator.on_leader_failure(LeaderFailureReport{1, 1}, 1002);
+    EXPECT_FALSE(coordinator.grant_lease(1, 1002));  // the leader is in doubt: no more leases
     EXPECT_FALSE(round(1200, false).elected);
-    EXPECT_FALSE(coordinator.grant_lease(1, 1200));  // the leader is in doubt: no more leases
+    coordinator.on_leader_failure(LeaderFailureReport{2, 1}, 1201);
     EXPECT_FALSE(round(1400, false).elected);
-    const Decisions decisions = round(1600, false);
-    // The last lease, on a nonce in at 1000, ended by 1716: 116 ms after the third failure.
-    ASSERT_FALSE(decisions.elected);
-    EXPECT_EQ(coordinator.wake_at(), 1716);
-    const Decisions elected = coordinator.on_tick(1716);
+    const Decisions reported = coordinator.on_leader_failure(LeaderFailureReport{1, 1}, 1401);
+    EXPECT_EQ(coordinator.status().leader_failures, 3);
+    // The last lease, on a nonce in at 1000, has ended by 1512 on the LB's clock: 111 ms more.
+    ASSERT_FALSE(reported.elected);
+    EXPECT_EQ(coordinator.wake_at(), 1512);
+    EXPECT_FALSE(coordinator.on_tick(1511).elected);
+    const Decisions elected = coordinator.on_tick(1512);
     ASSERT_TRUE(elected.elected);
     EXPECT_LT(elected.elected->ended_at - death, 1000);
 }

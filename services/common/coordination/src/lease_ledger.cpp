@@ -19,8 +19,8 @@ void LeaseLedger::forget(int index) { nonces_.erase(index); }
 
 std::optional<LeaseGrant> LeaseLedger::grant(int index, const LeaderState& state, Millis now) {
     auto found = nonces_.find(index);
-    // A lease on an older nonce would have ended, or nearly, by the time the slave reads it.
-    if (found == nonces_.end() || now - found->second.seen_at >= lease_ms_ / 2) return std::nullopt;
+    // A lease on an older nonce would have ended before the slave reads it.
+    if (found == nonces_.end() || now - found->second.seen_at >= lease_ms_) return std::nullopt;
     all_ended_by_ = std::max(all_ended_by_, found->second.seen_at + wait_ms_);
     return LeaseGrant{state, found->second.value, lease_ms_};
 }

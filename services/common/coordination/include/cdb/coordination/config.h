@@ -21,8 +21,9 @@ struct Config {
     // Period of the announcement to all slaves that repairs any announcement that got lost.
     Millis reannounce_interval_ms = 5000;
     // How long a lease the LB grants a slave on the leader lasts, on the slave's clock, from the
-    // moment the slave sent the nonce it names (docs/ELECTION.md, "Leases").
-    Millis lease_ms = 700;
+    // moment the slave sent the nonce it names (docs/ELECTION.md, "Leases"). The LB derives it from
+    // the probe interval (coordinator_loop.cpp); this default is its value for the default 200 ms.
+    Millis lease_ms = 500;
 };
 
 // Throws std::invalid_argument naming the first field out of range.

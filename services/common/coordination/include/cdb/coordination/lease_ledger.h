@@ -35,7 +35,7 @@ public:
     void observe_nonce(int index, std::uint64_t nonce, Millis now);
     void forget(int index);
     // A grant on the slave's latest nonce, and the promise that goes with it (no promotion before
-    // its end); nullopt when the slave has sent no nonce recent enough to give a lease worth having.
+    // its end); nullopt when the slave has sent no nonce within a lease.
     std::optional<LeaseGrant> grant(int index, const LeaderState& state, Millis now);
     // Leases an earlier run of the LB may have granted: they end within the wait after `now`.
     void assume_unknown_leases(Millis now);
