@@ -123,8 +123,10 @@ std::vector<Candidate> LeaderElection::candidates(const Membership& membership) 
             // still runs, and with no lease granted during the move no write comes in, so the
             // followers catch up. Electing one behind would drop what it lacks, the writes
             // acknowledged `degraded` (measured: 30 of 30, a follower still in its first sync).
-            const bool leader_drained = membership.find(state_.leader) && membership.find(state_.leader)->draining;
-            if (mode_ != ReplicationMode::none && leader_drained && cluster.redis->offset < leader_offset_) continue;
+            // Once the leader's Redis stops answering, whatever is left is the best there is.
+            const ClusterState* leader = membership.find(state_.leader);
+            const bool planned_move = leader && leader->draining && leader->redis;
+            if (mode_ != ReplicationMode::none && planned_move && cluster.redis->offset < leader_offset_) continue;
         }
         result.push_back(Candidate{index, cluster.redis->offset});
     }
