@@ -252,6 +252,10 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
         if (recent_elections_.size() > recent_elections_kept) recent_elections_.pop_front();
     }
     for (const auto& order : decisions.redis) prober_.replica_of(order.index, order.master);
+    // A new term goes out at once, before the announcements: forwarders stamp it, with each
+    // slave's lease on it, and a slave that has not had the announcement yet adopts both from the
+    // request itself. Right after an election `followers` is 0: /lb/status claims nothing untold.
+    if (decisions.elected) publish(now);
     for (int index : decisions.admit) spdlog::info("cluster {} receives requests", index);
     for (int index : decisions.eject) spdlog::warn("cluster {} ejected from forwarding", index);
     for (int index : decisions.drained) {
@@ -260,23 +264,34 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
         spdlog::info("cluster {} drained: safe to remove", index);
     }
     if (decisions.announce) {
-        // Sent by the workers, and not waited for: one slave that does not answer would hold this
-        // loop for the HTTP timeout, and with it the probe rounds, the leases they renew and the
-        // failure detection. A refusal (the slave follows a newer term: this LB restarted) comes
-        // back as a report, like a forwarded request's.
+        // Sent by the workers and waited for at most one probe interval, so that /lb/status says
+        // what the slaves were told (`followers`: a slave told 0 skips WAIT and its writes are
+        // `degraded`) yet one slave that does not answer cannot hold this loop for the HTTP timeout,
+        // and with it the probe rounds, the leases they renew and the failure detection. A refusal
+        // (the slave follows a newer term: this LB restarted) comes back as a report.
+        struct Unanswered {
+            std::mutex mutex;
+            std::condition_variable answered;
+            std::size_t left = 0;
+        };
+        auto unanswered = std::make_shared<Unanswered>();
         const auto announcement = *decisions.announce;
+        unanswered->left = announcement.to.size();
         for (int index : announcement.to) {
             // A new leader's slaves get their lease with the announcement, not a round later.
             auto grant = coordinator_.grant_lease(index, now);
-            workers_.submit([this, index, announcement, grant] {
+            workers_.submit([this, index, announcement, grant, unanswered] {
                 if (auto refusal = prober_.announce(index, announcement, grant)) {
                     reports_.push(SlaveStateReport{index, *refusal});
                 }
+                std::lock_guard<std::mutex> lock(unanswered->mutex);
+                if (--unanswered->left == 0) unanswered->answered.notify_all();
             });
         }
+        std::unique_lock<std::mutex> lock(unanswered->mutex);
+        unanswered->answered.wait_for(lock, std::chrono::milliseconds(config_.election.probe_interval_ms),
+                                      [&] { return unanswered->left == 0; });
     }
-    // A new term goes out at once: forwarders stamp it, with each slave's lease on it, and a slave
-    // that has not had the announcement yet adopts both from the request itself.
     publish(now);
 }
 

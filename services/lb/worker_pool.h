@@ -1,7 +1,7 @@
 #pragma once
 // A fixed set of threads for bounded jobs towards clusters (probes, announcements), so one slow
 // cluster costs its own timeout, not the sum of everyone's, and never the coordinator loop's: the
-// loop collects a probe's answer by a deadline, and an announcement's refusal comes back as a report.
+// loop waits for probes and announcements until a deadline, and what comes later arrives on its own.
 #include <condition_variable>
 #include <deque>
 #include <functional>
