@@ -11,6 +11,9 @@ namespace cdb::lb {
 namespace {
 
 constexpr std::size_t worker_threads = 8;
+// One probe and a few announcements per cluster at a time, at most: more waiting means the clusters
+// do not answer, and a job dropped is a probe sent next round or an announcement repeated later.
+constexpr std::size_t worker_queue_cap = 4 * protocol::max_clusters;
 constexpr coordination::Millis membership_refresh_ms = 1000;
 // How many names past the known clusters are tried, to notice clusters added by kubectl scale.
 constexpr int discovery_lookahead = 4;
@@ -54,7 +57,7 @@ CoordinatorLoop::CoordinatorLoop(const DeploymentConfig& config, const ClusterAd
       coordinator_(coordination_config(config)),
       prober_(config, addresses, key, metrics),
       resolver_(std::chrono::milliseconds(std::max(config.election.probe_interval_ms, 200))),
-      workers_(worker_threads),
+      workers_(worker_threads, worker_queue_cap),
       epoch_(std::chrono::steady_clock::now()),
       desired_size_(config.cluster.size) {
     metrics_.describe("elections_total", "counter", "Elections held by this LB process.");
@@ -204,7 +207,9 @@ std::vector<std::pair<coordination::ClusterProbe, coordination::Millis>> Coordin
         // Granted here, on the coordinator's thread, before it is sent: from now on the coordinator
         // promotes no new leader before this lease has ended.
         auto grant = coordinator_.grant_lease(index, now());
-        workers_.submit([this, index, grant] { record_probe(prober_.probe(index, grant)); });
+        if (!workers_.submit([this, index, grant] { record_probe(prober_.probe(index, grant)); })) {
+            slot.in_flight = false;  // nothing was sent: the next round tries again
+        }
     }
     probe_answered_.wait_until(lock, deadline, [&] {
         return std::none_of(members.begin(), members.end(),
@@ -280,13 +285,17 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
         for (int index : announcement.to) {
             // A new leader's slaves get their lease with the announcement, not a round later.
             auto grant = coordinator_.grant_lease(index, now);
-            workers_.submit([this, index, announcement, grant, unanswered] {
+            const bool queued = workers_.submit([this, index, announcement, grant, unanswered] {
                 if (auto refusal = prober_.announce(index, announcement, grant)) {
                     reports_.push(SlaveStateReport{index, *refusal});
                 }
                 std::lock_guard<std::mutex> lock(unanswered->mutex);
                 if (--unanswered->left == 0) unanswered->answered.notify_all();
             });
+            if (!queued) {
+                std::lock_guard<std::mutex> lock(unanswered->mutex);
+                --unanswered->left;
+            }
         }
         std::unique_lock<std::mutex> lock(unanswered->mutex);
         unanswered->answered.wait_for(lock, std::chrono::milliseconds(config_.election.probe_interval_ms),

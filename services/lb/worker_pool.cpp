@@ -2,7 +2,7 @@
 
 namespace cdb::lb {
 
-WorkerPool::WorkerPool(std::size_t threads) {
+WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
     for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -16,12 +16,14 @@ WorkerPool::~WorkerPool() {
     for (auto& thread : threads_) thread.join();
 }
 
-void WorkerPool::submit(std::function<void()> job) {
+bool WorkerPool::submit(std::function<void()> job) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (queue_.size() >= max_queued_) return false;
         queue_.push_back(std::move(job));
     }
     changed_.notify_all();
+    return true;
 }
 
 void WorkerPool::work() {

@@ -13,14 +13,16 @@ namespace cdb::lb {
 
 class WorkerPool {
 public:
-    explicit WorkerPool(std::size_t threads);
+    // At most `max_queued` jobs wait for a thread.
+    WorkerPool(std::size_t threads, std::size_t max_queued);
     // Waits for the jobs that run; drops those that have not started.
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
 
     // Runs `job` (which must bound its own time) as soon as a thread is free; does not wait.
-    void submit(std::function<void()> job);
+    // False, and the job dropped, when `max_queued` jobs wait already.
+    bool submit(std::function<void()> job);
 
 private:
     void work();
@@ -29,6 +31,7 @@ private:
     std::condition_variable changed_;
     std::deque<std::function<void()>> queue_;
     bool stopping_ = false;
+    const std::size_t max_queued_;
     std::vector<std::thread> threads_;
 };
 

@@ -73,10 +73,13 @@ LeaderCall LeaderLink::run(const std::vector<std::string>& command, Use use) {
         call.message = "no Redis-leader is known yet: waiting for the load balancer's announcement";
         return call;
     }
-    const std::string leader = "leader " + std::to_string(call.state.leader) + " at term " + std::to_string(call.state.term);
+    // Only for the messages of the two lease failures: not built on every request.
+    const auto leader = [&] {
+        return "leader " + std::to_string(call.state.leader) + " at term " + std::to_string(call.state.term);
+    };
     if (use != Use::ping && !lease_.holds(call.state, LeaseClock::now())) {
         call.failure = LeaderFailure::no_lease;
-        call.message = "the load balancer has not confirmed " + leader + " lately (no lease): nothing was sent";
+        call.message = "the load balancer has not confirmed " + leader() + " lately (no lease): nothing was sent";
         return call;
     }
     PoolError error;
@@ -107,7 +110,7 @@ LeaderCall LeaderLink::run(const std::vector<std::string>& command, Use use) {
         !lease_.holds(call.state, LeaseClock::now())) {
         call.failure = LeaderFailure::lease_expired;
         call.outcome_unknown = is_write;
-        call.message = "the leader's Redis answered after the lease on " + leader + " had ended" +
+        call.message = "the leader's Redis answered after the lease on " + leader() + " had ended" +
                        (is_write ? "" : ": the answer may be stale and was dropped");
     }
     record(call);
