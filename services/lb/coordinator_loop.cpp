@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "cdb/json_builder.h"
 #include "cdb/protocol.h"
 
 namespace cdb::lb {
@@ -15,10 +14,8 @@ constexpr std::size_t worker_threads = 8;
 // do not answer, and a job dropped is a probe sent next round or an announcement repeated later.
 constexpr std::size_t worker_queue_cap = 4 * protocol::max_clusters;
 constexpr coordination::Millis membership_refresh_ms = 1000;
-// How many names past the known clusters are tried, to notice clusters added by kubectl scale.
-constexpr int discovery_lookahead = 4;
-// Elections /lb/status lists (the topology page shows them).
-constexpr std::size_t recent_elections_kept = 10;
+static_assert(coordination::max_clusters == protocol::max_clusters,
+              "the coordinator looks up exactly the cluster indices the wire protocol can name");
 
 // Every round brings a fresh nonce, and every request forwarded after it carries a grant on it: a
 // lease must outlast one interval, with 300 ms for the round itself and a late one (a busy 2-core
@@ -37,11 +34,10 @@ coordination::Config coordination_config(const DeploymentConfig& config) {
     // Long enough for every cluster's first probe round to answer, even a slow one.
     converted.recovery_window_ms = std::max<coordination::Millis>(1000, 3LL * config.election.probe_interval_ms);
     converted.lease_ms = lease_ms(config.election);
+    converted.size = config.cluster.size;
+    // With one host for every cluster (local runs) only the desired size says which exist.
+    converted.names_per_cluster = config.cluster.host_template.find("{i}") != std::string::npos;
     return converted;
-}
-
-const char* role_name(const coordination::RedisInfo& redis) {
-    return redis.role == coordination::RedisRole::master ? "master" : "replica";
 }
 
 }  // namespace
@@ -58,11 +54,10 @@ CoordinatorLoop::CoordinatorLoop(const DeploymentConfig& config, const ClusterAd
       prober_(config, addresses, key, metrics),
       resolver_(std::chrono::milliseconds(std::max(config.election.probe_interval_ms, 200))),
       workers_(worker_threads, worker_queue_cap),
-      epoch_(std::chrono::steady_clock::now()),
-      desired_size_(config.cluster.size) {
+      epoch_(std::chrono::steady_clock::now()) {
     metrics_.describe("elections_total", "counter", "Elections held by this LB process.");
     metrics_.describe("cluster_up", "gauge", "1 when the cluster's slave receives forwarded requests.");
-    status_json_ = JsonBuilder().field("recovering", true).str();
+    snapshot_ = std::make_shared<const CoordinatorSnapshot>(CoordinatorSnapshot{coordinator_.status(), 0});
 }
 
 CoordinatorLoop::~CoordinatorLoop() { stop(); }
@@ -80,7 +75,7 @@ coordination::Millis CoordinatorLoop::now() const {
 }
 
 void CoordinatorLoop::request_size(int size) {
-    desired_size_ = size;
+    requested_size_ = size;
     reports_.wake();
 }
 
@@ -95,6 +90,10 @@ void CoordinatorLoop::run() {
         }
         // One publication per batch: a burst of reports must not rebuild the status thousands of times.
         for (const Report& report : reports_.take_until(wake)) handle(report, now());
+        if (const int size = requested_size_.exchange(0)) {
+            perform(coordinator_.on_size_requested(size, now()), now());
+            membership_refreshed_at_ = -1;  // the next round looks the names up again
+        }
         if (const auto leases_end = coordinator_.wake_at(); leases_end && now() >= *leases_end) {
             perform(coordinator_.on_tick(now()), now());
         }
@@ -122,65 +121,39 @@ void CoordinatorLoop::handle(const Report& report, Millis now) {
 }
 
 void CoordinatorLoop::refresh_membership(Millis now) {
-    int desired = desired_size_;
-    // Clusters at or above the desired size leave only once the leadership has moved off them.
-    for (const auto& [index, cluster] : coordinator_.status().clusters) {
-        if (index >= desired && !draining_.count(index) && !drained_.count(index)) {
-            draining_.insert(index);
-            perform(coordinator_.on_drain_requested(index, now), now);
+    const int names = coordinator_.names_to_resolve();
+    std::vector<std::string> hosts;
+    for (int index = 0; index < names; ++index) hosts.push_back(addresses_.host(index));
+    const auto answers = resolver_.resolve_all(hosts);
+    std::vector<coordination::NameLookup> lookups;
+    for (int index = 0; index < names; ++index) {
+        const auto& answer = answers[static_cast<std::size_t>(index)];
+        // Unanswered: a member stays at its last address.
+        if (answer.address) {
+            slave_addresses_.insert_or_assign(index, answer.address->with_port(addresses_.slave(index).port));
         }
+        lookups.push_back(answer.absent ? coordination::NameLookup::absent
+                          : answer.address ? coordination::NameLookup::resolved
+                                           : coordination::NameLookup::unanswered);
     }
-    for (auto it = drained_.begin(); it != drained_.end();) {
-        it = *it < desired ? drained_.erase(it) : std::next(it);  // wanted again after a scale-up
-    }
+    perform(coordinator_.on_names_resolved(lookups, now), now);
 
-    // Names are the membership: a cluster exists while its name resolves, and names past the
-    // desired size that resolve are clusters added behind our back (kubectl scale): they join.
-    // With one host for every cluster (local runs) only the desired size says which exist.
-    const bool names_vary = config_.cluster.host_template.find("{i}") != std::string::npos;
-    std::vector<int> present;
-    if (names_vary) {
-        const int known = coordinator_.status().clusters.empty() ? 0 : coordinator_.status().clusters.rbegin()->first + 1;
-        const int scan = std::min(protocol::max_clusters, std::max(desired, known) + discovery_lookahead);
-        std::vector<std::string> hosts;
-        for (int index = 0; index < scan; ++index) hosts.push_back(addresses_.host(index));
-        const auto resolved = resolver_.resolve_all(hosts);
-        for (int index = 0; index < scan; ++index) {
-            const auto& lookup = resolved[static_cast<std::size_t>(index)];
-            if (lookup.absent || (!lookup.address && !coordinator_.status().clusters.count(index))) {
-                drained_.erase(index);  // gone: if it comes back it is a new cluster
-                slave_addresses_.erase(index);
-                continue;
+    const auto members = coordinator_.status().clusters;
+    if (names == 0) {  // one host for every cluster
+        if (const auto shared_host = resolver_.resolve_all({addresses_.host(0)}).front().address) {
+            for (const auto& member : members) {
+                slave_addresses_.insert_or_assign(member.first,
+                                                  shared_host->with_port(addresses_.slave(member.first).port));
             }
-            // Unanswered: a member stays, at its last address; one slow lookup under load must not
-            // take the leader's cluster away (an election, and the writes in flight to it).
-            if (lookup.address) {
-                slave_addresses_.insert_or_assign(index, lookup.address->with_port(addresses_.slave(index).port));
-            }
-            if (drained_.count(index)) continue;
-            if (index >= desired && !draining_.count(index)) desired = desired_size_ = index + 1;
-            present.push_back(index);
-        }
-    } else {
-        const auto shared_host = resolver_.resolve_all({addresses_.host(0)}).front().address;
-        for (int index = 0; index < protocol::max_clusters; ++index) {
-            const bool wanted = index < desired || draining_.count(index);
-            if (!wanted || drained_.count(index)) continue;
-            present.push_back(index);
-            if (shared_host) slave_addresses_.insert_or_assign(index, shared_host->with_port(addresses_.slave(index).port));
         }
     }
     for (auto it = slave_addresses_.begin(); it != slave_addresses_.end();) {  // only members have one
-        it = std::find(present.begin(), present.end(), it->first) == present.end() ? slave_addresses_.erase(it)
-                                                                                  : std::next(it);
+        it = members.count(it->first) ? std::next(it) : slave_addresses_.erase(it);
     }
-    perform(coordinator_.on_membership(present, now), now);
 }
 
 void CoordinatorLoop::round(Millis now) {
-    if (membership_refreshed_at_ < 0 || now - membership_refreshed_at_ >= membership_refresh_ms ||
-        desired_size_ != applied_size_) {
-        applied_size_ = desired_size_;
+    if (membership_refreshed_at_ < 0 || now - membership_refreshed_at_ >= membership_refresh_ms) {
         refresh_membership(now);
         membership_refreshed_at_ = now;
     }
@@ -253,8 +226,6 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
         metrics_.add("elections_total", label("reason", coordination::to_string(record.reason)));
         spdlog::warn("elected cluster {} as Redis-leader at term {} ({}, {} ms)", record.state.leader,
                      record.state.term, coordination::to_string(record.reason), record.ended_at - record.started_at);
-        recent_elections_.push_back(record);
-        if (recent_elections_.size() > recent_elections_kept) recent_elections_.pop_front();
     }
     for (const auto& order : decisions.redis) prober_.replica_of(order.index, order.master);
     // A new term goes out at once, before the announcements: forwarders stamp it, with each
@@ -263,11 +234,7 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
     if (decisions.elected) publish(now);
     for (int index : decisions.admit) spdlog::info("cluster {} receives requests", index);
     for (int index : decisions.eject) spdlog::warn("cluster {} ejected from forwarding", index);
-    for (int index : decisions.drained) {
-        draining_.erase(index);
-        drained_.insert(index);
-        spdlog::info("cluster {} drained: safe to remove", index);
-    }
+    for (int index : decisions.drained) spdlog::info("cluster {} drained: safe to remove", index);
     if (decisions.announce) {
         // Sent by the workers and waited for at most one probe interval, so that /lb/status says
         // what the slaves were told (`followers`: a slave told 0 skips WAIT and its writes are
@@ -305,10 +272,10 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
 }
 
 void CoordinatorLoop::publish(Millis now) {
-    const coordination::Status status = coordinator_.status();
+    coordination::Status status = coordinator_.status();
     const std::string proof =
         status.state.term > 0 ? protocol::leader_grant_proof(key_, status.state.term, status.state.leader) : "";
-    RoutingView view{status.state, proof, coordinator_.ready_clusters(), slave_addresses_, {}};
+    RoutingView view{status.state, proof, status.ready, slave_addresses_, {}};
     for (int index : view.ready) {
         if (auto grant = coordinator_.grant_lease(index, now)) {
             view.lease_grant_lines[index] = std::string(protocol::lease_grant_header) + ": " +
@@ -318,74 +285,17 @@ void CoordinatorLoop::publish(Millis now) {
     board_.publish(std::move(view));
 
     std::map<std::string, std::uint64_t> up;
-    std::vector<std::string> clusters;
-    for (const auto& [index, cluster] : status.clusters) {
-        up[label("cluster", std::to_string(index))] = cluster.admitted ? 1 : 0;
-        JsonBuilder entry;
-        entry.field("index", index)
-            .field("slave", addresses_.slave(index).to_string())
-            .field("redis", addresses_.redis(index).to_string())
-            .field("admitted", cluster.admitted)
-            .field("draining", cluster.draining)
-            .field("slave_answering", cluster.slave.has_value())
-            .field("slave_failures", cluster.slave_failures);
-        if (cluster.slave) entry.field("slave_term", cluster.slave->term).field("slave_leader", cluster.slave->leader);
-        entry.field("redis_reachable", cluster.redis.has_value());
-        if (cluster.redis) {
-            entry.field("redis_role", role_name(*cluster.redis)).field("redis_offset", cluster.redis->offset);
-            if (cluster.redis->role == coordination::RedisRole::replica) entry.field("redis_master", cluster.redis->master);
-        }
-        clusters.push_back(entry.str());
-    }
+    for (const auto& [index, cluster] : status.clusters) up[label("cluster", std::to_string(index))] = cluster.admitted;
     metrics_.replace_all("cluster_up", std::move(up));
 
-    JsonBuilder body;
-    body.field("term", status.state.term)
-        .field("leader", status.state.leader)
-        .field("recovering", status.recovering)
-        .field("replication_mode", to_string(config_.replication.mode))
-        .field("followers", status.followers)
-        .field("degraded", config_.replication.mode == ReplicationMode::sync && status.state.term > 0 &&
-                               status.followers == 0)
-        .field("leader_failures", status.leader_failures)
-        .field("elections", status.elections)
-        .field("desired_size", static_cast<int>(desired_size_))
-        .field("ready", coordinator_.ready_clusters())
-        .field("draining", std::vector<int>(draining_.begin(), draining_.end()))
-        .field("drained", std::vector<int>(drained_.begin(), drained_.end()));
-    const auto election_json = [now](const coordination::ElectionRecord& record) {
-        return JsonBuilder()
-            .field("term", record.state.term)
-            .field("leader", record.state.leader)
-            .field("reason", coordination::to_string(record.reason))
-            .field("duration_ms", record.ended_at - record.started_at)
-            .field("ago_ms", now - record.ended_at)
-            .str();
-    };
-    if (status.last_election) {
-        body.raw_field("last_election", election_json(*status.last_election));
-    } else {
-        body.null_field("last_election");
-    }
-    std::vector<std::string> recent;
-    for (const auto& record : recent_elections_) recent.push_back(election_json(record));
-    body.raw_array("recent_elections", recent);
-    if (status.pending) {
-        body.raw_field("pending_election", JsonBuilder()
-                                               .field("reason", coordination::to_string(status.pending->reason))
-                                               .field("waiting_ms", now - status.pending->since)
-                                               .str());
-    } else {
-        body.null_field("pending_election");
-    }
-    body.raw_array("clusters", clusters);
-    std::lock_guard<std::mutex> lock(status_mutex_);
-    status_json_ = body.str();
+    auto snapshot = std::make_shared<const CoordinatorSnapshot>(CoordinatorSnapshot{std::move(status), now});
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    snapshot_ = std::move(snapshot);
 }
 
-std::string CoordinatorLoop::status_json() const {
-    std::lock_guard<std::mutex> lock(status_mutex_);
-    return status_json_;
+std::shared_ptr<const CoordinatorSnapshot> CoordinatorLoop::snapshot() const {
+    std::lock_guard<std::mutex> lock(snapshot_mutex_);
+    return snapshot_;
 }
 
 }  // namespace cdb::lb

@@ -2,13 +2,13 @@
 // The thread that owns the election coordinator (a pure state machine): it feeds it membership,
 // probe results, slaves' reports and time, performs the decisions (REPLICAOF, announcements), and
 // publishes what forwarding threads and /lb/status read. The only thread that touches the coordinator.
+// It decides nothing itself: scaling, elections and forwarding health are the coordinator's.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 
@@ -25,6 +25,12 @@
 
 namespace cdb::lb {
 
+// What /lb/status shows (rendered by the API, lb_api.cpp): the coordinator's status as of a moment.
+struct CoordinatorSnapshot {
+    coordination::Status status;
+    coordination::Millis taken_at = 0;  // on the coordinator's clock, which the status's times use
+};
+
 class CoordinatorLoop {
 public:
     CoordinatorLoop(const DeploymentConfig& config, const ClusterAddresses& addresses, RoutingBoard& board,
@@ -34,8 +40,8 @@ public:
     void start();
     void stop();
 
-    // The JSON behind /lb/status, as of the last round.
-    std::string status_json() const;
+    // As of the last event the loop handled.
+    std::shared_ptr<const CoordinatorSnapshot> snapshot() const;
     // Rescale: clusters at or above `size` first lose the leadership, then leave (docs/DEPLOY.md#scaling).
     void request_size(int size);
 
@@ -51,7 +57,7 @@ private:
     void refresh_membership(Millis now);
     void handle(const Report& report, Millis now);
     void perform(const coordination::Decisions& decisions, Millis now);
-    void publish(Millis now);  // the routing view and /lb/status
+    void publish(Millis now);  // the routing view and the snapshot
     Millis now() const;
 
     const DeploymentConfig config_;
@@ -78,16 +84,12 @@ private:
     WorkerPool workers_;  // after the slots: its jobs write to them until it is destroyed
     const std::chrono::steady_clock::time_point epoch_;
 
-    std::atomic<int> desired_size_;
-    int applied_size_ = -1;
-    std::set<int> draining_;
-    std::set<int> drained_;
+    std::atomic<int> requested_size_{0};  // 0: none since the loop last looked
     std::map<int, SocketAddress> slave_addresses_;  // resolved at each membership refresh
-    std::deque<coordination::ElectionRecord> recent_elections_;  // the newest last, for /lb/status
     Millis membership_refreshed_at_ = -1;
 
-    mutable std::mutex status_mutex_;
-    std::string status_json_;
+    mutable std::mutex snapshot_mutex_;
+    std::shared_ptr<const CoordinatorSnapshot> snapshot_;
     std::atomic<bool> stopping_{false};
     std::thread thread_;
 };

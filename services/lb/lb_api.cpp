@@ -2,6 +2,8 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
+
 #include "cdb/control_key.h"
 #include "cdb/http_server.h"
 #include "cdb/json_builder.h"
@@ -11,8 +13,27 @@
 
 namespace cdb::lb {
 
-LbApi::LbApi(CoordinatorLoop& loop, Metrics& metrics, std::string admin_token)
-    : loop_(loop), metrics_(metrics), admin_token_(std::move(admin_token)) {
+namespace {
+
+const char* role_name(const coordination::RedisInfo& redis) {
+    return redis.role == coordination::RedisRole::master ? "master" : "replica";
+}
+
+std::string election_json(const coordination::ElectionRecord& record, coordination::Millis now) {
+    return JsonBuilder()
+        .field("term", record.state.term)
+        .field("leader", record.state.leader)
+        .field("reason", coordination::to_string(record.reason))
+        .field("duration_ms", record.ended_at - record.started_at)
+        .field("ago_ms", now - record.ended_at)
+        .str();
+}
+
+}  // namespace
+
+LbApi::LbApi(CoordinatorLoop& loop, const ClusterAddresses& addresses, ReplicationMode mode, Metrics& metrics,
+             std::string admin_token)
+    : loop_(loop), addresses_(addresses), mode_(mode), metrics_(metrics), admin_token_(std::move(admin_token)) {
     metrics_.describe("admin_rejected_total", "counter", "Admin requests refused for a missing or wrong token.");
 }
 
@@ -23,7 +44,7 @@ void LbApi::add_routes(RouteTable& routes) {
               return json_response(200, R"({"status":"alive"})");
           })
         .exact("GET", "/lb/status", [this](const HttpRequest&, std::string_view) {
-            return json_response(200, loop_.status_json());
+            return json_response(200, status_body());
         })
         .exact("GET", "/lb/metrics", [this](const HttpRequest&, std::string_view) { return metrics_response(metrics_); })
         .exact("PUT", "/lb/size", [this](const HttpRequest& request, std::string_view) {
@@ -43,6 +64,66 @@ void LbApi::add_routes(RouteTable& routes) {
             return response;
         });
     }
+}
+
+// docs/API.md, "GET /lb/status": the coordinator's snapshot as the operator and the topology page read it.
+std::string LbApi::status_body() const {
+    const auto snapshot = loop_.snapshot();
+    const coordination::Status& status = snapshot->status;
+    std::vector<std::string> clusters;
+    std::vector<int> draining;
+    for (const auto& [index, cluster] : status.clusters) {
+        const bool departed = std::count(status.departed.begin(), status.departed.end(), index) > 0;
+        if (cluster.draining && !departed) draining.push_back(index);  // still moving off: not drained yet
+        JsonBuilder entry;
+        entry.field("index", index)
+            .field("slave", addresses_.slave(index).to_string())
+            .field("redis", addresses_.redis(index).to_string())
+            .field("admitted", cluster.admitted)
+            .field("draining", cluster.draining)
+            .field("slave_answering", cluster.slave.has_value())
+            .field("slave_failures", cluster.slave_failures);
+        if (cluster.slave) entry.field("slave_term", cluster.slave->term).field("slave_leader", cluster.slave->leader);
+        entry.field("redis_reachable", cluster.redis.has_value());
+        if (cluster.redis) {
+            entry.field("redis_role", role_name(*cluster.redis)).field("redis_offset", cluster.redis->offset);
+            if (cluster.redis->role == coordination::RedisRole::replica) entry.field("redis_master", cluster.redis->master);
+        }
+        clusters.push_back(entry.str());
+    }
+
+    const coordination::Millis now = snapshot->taken_at;
+    JsonBuilder body;
+    body.field("term", status.state.term)
+        .field("leader", status.state.leader)
+        .field("recovering", status.recovering)
+        .field("replication_mode", to_string(mode_))
+        .field("followers", status.followers)
+        .field("degraded", mode_ == ReplicationMode::sync && status.state.term > 0 && status.followers == 0)
+        .field("leader_failures", status.leader_failures)
+        .field("elections", status.elections)
+        .field("desired_size", status.desired_size)
+        .field("ready", status.ready)
+        .field("draining", draining)
+        .field("drained", status.departed);
+    if (status.last_election) {
+        body.raw_field("last_election", election_json(*status.last_election, now));
+    } else {
+        body.null_field("last_election");
+    }
+    std::vector<std::string> recent;
+    for (const auto& record : status.recent_elections) recent.push_back(election_json(record, now));
+    body.raw_array("recent_elections", recent);
+    if (status.pending) {
+        body.raw_field("pending_election", JsonBuilder()
+                                               .field("reason", coordination::to_string(status.pending->reason))
+                                               .field("waiting_ms", now - status.pending->since)
+                                               .str());
+    } else {
+        body.null_field("pending_election");
+    }
+    body.raw_array("clusters", clusters);
+    return body.str();
 }
 
 std::optional<HttpResponse> LbApi::refuse_unauthorized(const HttpRequest& request) {

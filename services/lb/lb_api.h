@@ -4,6 +4,8 @@
 // reaches the LB (docs/SECURITY.md).
 #include <string>
 
+#include "cdb/cluster_addresses.h"
+#include "cdb/config.h"
 #include "cdb/metrics.h"
 #include "cdb/route_table.h"
 #include "coordinator_loop.h"
@@ -12,15 +14,19 @@ namespace cdb::lb {
 
 class LbApi {
 public:
-    LbApi(CoordinatorLoop& loop, Metrics& metrics, std::string admin_token);
+    LbApi(CoordinatorLoop& loop, const ClusterAddresses& addresses, ReplicationMode mode, Metrics& metrics,
+          std::string admin_token);
     void add_routes(RouteTable& routes);
 
 private:
+    std::string status_body() const;
     HttpResponse resize(const HttpRequest& request);
     // A 401 or 403 when the request does not carry `Authorization: Bearer <admin token>`.
     std::optional<HttpResponse> refuse_unauthorized(const HttpRequest& request);
 
     CoordinatorLoop& loop_;
+    const ClusterAddresses& addresses_;
+    const ReplicationMode mode_;
     Metrics& metrics_;
     const std::string admin_token_;
 };

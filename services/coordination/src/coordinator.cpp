@@ -23,15 +23,18 @@ Coordinator::Coordinator(const Config& config)
     : config_(validated(config)),
       membership_(config.eject_after),
       election_(config.mode, config.failure_threshold),
-      leases_(config.lease_ms) {}
+      leases_(config.lease_ms),
+      roster_(config.size, config.names_per_cluster) {}
 
 Decisions Coordinator::on_membership(const std::vector<int>& present, Millis now) {
-    return handle(now, [&](Event&) {
-        membership_.set_present(present);
-        for (auto it = contacts_.begin(); it != contacts_.end();) {
-            it = membership_.contains(it->first) ? std::next(it) : contacts_.erase(it);
-        }
-    });
+    return handle(now, [&](Event&) { set_members(present); });
+}
+
+void Coordinator::set_members(const std::vector<int>& present) {
+    membership_.set_present(present);
+    for (auto it = contacts_.begin(); it != contacts_.end();) {
+        it = membership_.contains(it->first) ? std::next(it) : contacts_.erase(it);
+    }
 }
 
 Decisions Coordinator::on_tick(Millis now) {
@@ -88,6 +91,26 @@ Decisions Coordinator::on_drain_cancelled(int index, Millis now) {
     return handle(now, [&](Event&) { membership_.set_draining(index, false); });
 }
 
+Decisions Coordinator::on_size_requested(int size, Millis now) {
+    return handle(now, [&](Event&) {
+        roster_.request_size(std::clamp(size, 1, max_clusters));
+        drain_unwanted();
+    });
+}
+
+Decisions Coordinator::on_names_resolved(const std::vector<NameLookup>& lookups, Millis now) {
+    return handle(now, [&](Event&) {
+        set_members(roster_.present(lookups, membership_));
+        drain_unwanted();
+    });
+}
+
+// A drain of a cluster wanted again (a scale-down cancelled by a scale-up) is cancelled: it keeps
+// whatever leadership it still has.
+void Coordinator::drain_unwanted() {
+    for (int index : membership_.indices()) membership_.set_draining(index, !roster_.wanted(index));
+}
+
 std::optional<LeaseGrant> Coordinator::grant_lease(int index, Millis now) {
     const bool leader_confirmed = !election_.recovering() && !election_.pending() && election_.failures() == 0 &&
                                   election_.leader_serving(membership_);
@@ -115,7 +138,11 @@ Status Coordinator::status() const {
     status.pending = election_.pending();
     status.last_election = election_.last_election();
     status.elections = election_.elections();
+    status.recent_elections = recent_elections_;
     status.clusters = membership_.clusters();
+    status.ready = membership_.ready_clusters();
+    status.desired_size = roster_.desired_size();
+    status.departed.assign(roster_.departed().begin(), roster_.departed().end());
     return status;
 }
 
@@ -140,11 +167,16 @@ void Coordinator::settle(Millis now, const LeaderState& before, const std::vecto
         if (!round_done || !election_.finish_recovery(membership_)) return;
     }
     event.decisions.elected = election_.step(membership_, now, leases_.all_ended_by());
+    if (event.decisions.elected) {
+        recent_elections_.push_back(*event.decisions.elected);
+        if (recent_elections_.size() > recent_elections_kept) recent_elections_.erase(recent_elections_.begin());
+    }
     repair_redis(election_.state() != before, now, event);
     announce(now, event);
     const std::vector<int> drained_now = drained_clusters();
     std::set_difference(drained_now.begin(), drained_now.end(), drained_before.begin(), drained_before.end(),
                         std::back_inserter(event.decisions.drained));
+    for (int index : event.decisions.drained) roster_.depart(index);
 }
 
 // After a leader change every cluster is checked; otherwise only the one a probe just described

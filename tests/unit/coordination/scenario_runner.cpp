@@ -95,6 +95,14 @@ ClusterProbe parse_probe(const Args& args) {
     return probe;
 }
 
+// `ok`, `absent` or `unanswered`: what the lookup of one cluster's name said.
+NameLookup parse_lookup(const std::string& text) {
+    if (text == "ok") return NameLookup::resolved;
+    if (text == "absent") return NameLookup::absent;
+    if (text == "unanswered") return NameLookup::unanswered;
+    throw std::invalid_argument("names takes ok, absent or unanswered per cluster, got `" + text + "`");
+}
+
 ReplicationMode parse_mode(const std::string& text) {
     if (text == "none") return ReplicationMode::none;
     if (text == "async") return ReplicationMode::async;
@@ -117,6 +125,11 @@ Config parse_config(const Args& args) {
             config.reannounce_interval_ms = to_int(value);
         } else if (key == "lease") {
             config.lease_ms = to_int(value);
+        } else if (key == "size") {
+            config.size = static_cast<int>(to_int(value));
+        } else if (key == "names") {
+            if (value != "per-cluster" && value != "shared") throw std::invalid_argument("names= takes per-cluster or shared");
+            config.names_per_cluster = value == "per-cluster";
         } else {
             throw std::invalid_argument("unknown config key `" + key + "`");
         }
@@ -240,6 +253,19 @@ std::vector<std::string> ScenarioRunner::run(const ScenarioStep& step) {
     } else if (name == "wake") {
         const auto wake = coordinator().wake_at();
         return {wake ? "wake " + std::to_string(*wake) : "no-wake"};
+    } else if (name == "size") {
+        results.push_back(coordinator().on_size_requested(args.index(), now_));
+    } else if (name == "names") {
+        std::vector<NameLookup> lookups;
+        for (const std::string& word : args.plain) lookups.push_back(parse_lookup(word));
+        results.push_back(coordinator().on_names_resolved(lookups, now_));
+    } else if (name == "scaling") {
+        const Status status = coordinator().status();
+        std::vector<int> members;
+        for (const auto& entry : status.clusters) members.push_back(entry.first);
+        return {"desired=" + std::to_string(status.desired_size) + " members=" + join(members, ",") +
+                " departed=" + join(status.departed, ",") +
+                " resolve=" + std::to_string(coordinator().names_to_resolve())};
     } else if (name == "drain") {
         results.push_back(coordinator().on_drain_requested(args.index(), now_));
     } else if (name == "undrain") {

@@ -24,6 +24,11 @@ struct Config {
     // moment the slave sent the nonce it names (docs/ELECTION.md, "Leases"). The LB derives it from
     // the probe interval (coordinator_loop.cpp); this default is its value for the default 200 ms.
     Millis lease_ms = 500;
+    // The clusters wanted at start (cluster.size); an operator changes it with on_size_requested.
+    int size = 1;
+    // Each cluster has its own name (slave-{i}), and a name that resolves is a cluster that exists;
+    // false when all share one host (local runs) and only the size says which exist.
+    bool names_per_cluster = true;
 };
 
 // Throws std::invalid_argument naming the first field out of range.

@@ -16,6 +16,7 @@
 #include "cdb/coordination/leader_election.h"
 #include "cdb/coordination/lease_ledger.h"
 #include "cdb/coordination/membership.h"
+#include "cdb/coordination/roster.h"
 
 namespace cdb::coordination {
 
@@ -28,8 +29,15 @@ struct Status {
     std::optional<PendingElection> pending;  // an election that is needed but has no candidate yet
     std::optional<ElectionRecord> last_election;
     std::int64_t elections = 0;  // held by this LB process
+    std::vector<ElectionRecord> recent_elections;  // the newest last, at most recent_elections_kept
     std::map<int, ClusterState> clusters;
+    std::vector<int> ready;  // Coordinator::ready_clusters()
+    int desired_size = 0;
+    std::vector<int> departed;  // Roster::departed(): drained and left
 };
+
+// Elections Status::recent_elections lists (the topology page shows them).
+inline constexpr std::size_t recent_elections_kept = 10;
 
 class Coordinator {
 public:
@@ -55,6 +63,15 @@ public:
     // Planned removal of cluster `index`: leadership moves away first; Decisions::drained says when done.
     Decisions on_drain_requested(int index, Millis now);
     Decisions on_drain_cancelled(int index, Millis now);
+
+    // Scaling (docs/DEPLOY.md#scaling), the events the LB feeds when names decide the membership.
+    // The operator's size: clusters at or past it are drained (the leadership moves off them, then
+    // Decisions::drained lets them leave); those below it are wanted again.
+    Decisions on_size_requested(int size, Millis now);
+    // How many cluster names, 0 .. n-1, the LB looks up before its next on_names_resolved.
+    int names_to_resolve() const { return roster_.names_to_resolve(membership_); }
+    // What those lookups said: the membership follows (Roster::present).
+    Decisions on_names_resolved(const std::vector<NameLookup>& lookups, Millis now);
 
     // A lease for the slave of `index` on the current leader, to send with its next probe or
     // announcement: only while the leader serves and no election is coming, on the slave's latest
@@ -94,11 +111,15 @@ private:
     bool probe_shows_slave_behind(const Event& event) const;
     Contact contact(int index) const;
     std::vector<int> drained_clusters() const;
+    void set_members(const std::vector<int>& present);
+    void drain_unwanted();
 
     Config config_;
     Membership membership_;
     LeaderElection election_;
     LeaseLedger leases_;
+    Roster roster_;
+    std::vector<ElectionRecord> recent_elections_;
     std::optional<Millis> started_at_;      // first event: opens the recovery window
     std::optional<Announcement> broadcast_;  // the last announcement to all answering slaves
     Millis broadcast_at_ = 0;
