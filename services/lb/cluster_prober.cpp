@@ -1,7 +1,8 @@
 #include "cluster_prober.h"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
+
+#include <future>
 
 #include "cdb/protocol.h"
 #include "cdb/redis_info.h"
@@ -10,15 +11,33 @@
 namespace cdb::lb {
 namespace {
 
-httplib::Headers grant_headers(const ControlKey& key, const std::optional<coordination::LeaseGrant>& grant) {
-    if (!grant) return {};
-    return {{protocol::lease_grant_header, protocol::encode_lease_grant(key, to_wire(*grant))}};
+// Rounds wait for their slowest probe, so a black-holed slave delays failure detection by this
+// much per round; but a loaded slave must still get its answer in (measured: at 100 ms a busy
+// 2-core machine kept a healthy slave out of forwarding for good).
+UpstreamLimits probe_limits(const DeploymentConfig& config) {
+    UpstreamLimits limits;
+    limits.connect = std::chrono::milliseconds(config.http.upstream_connect_timeout_ms);
+    limits.total = std::chrono::milliseconds(
+        std::min(config.http.upstream_timeout_ms, std::max(2 * config.election.probe_interval_ms, 300)));
+    limits.max_response_bytes = 64 * 1024;  // a /status answer or a refusal: a few hundred bytes
+    limits.max_idle_per_slave = 1;          // one probe or announcement per cluster at a time, mostly
+    limits.max_connections = 4 * protocol::max_clusters;
+    return limits;
+}
+
+std::string grant_header(const ControlKey& key, const std::optional<coordination::LeaseGrant>& grant) {
+    return grant ? lease_grant_line(key, *grant) : "";
 }
 
 }  // namespace
 
 protocol::LeaseGrant to_wire(const coordination::LeaseGrant& grant) {
     return protocol::LeaseGrant{grant.state.term, grant.state.leader, grant.nonce, grant.duration_ms};
+}
+
+std::string lease_grant_line(const ControlKey& key, const coordination::LeaseGrant& grant) {
+    return std::string(protocol::lease_grant_header) + ": " + protocol::encode_lease_grant(key, to_wire(grant)) +
+           "\r\n";
 }
 
 ClusterProber::ClusterProber(const DeploymentConfig& config, const ClusterAddresses& addresses,
@@ -29,12 +48,8 @@ ClusterProber::ClusterProber(const DeploymentConfig& config, const ClusterAddres
       redis_timeouts_{std::chrono::milliseconds(config.redis.connect_timeout_ms),
                       std::chrono::milliseconds(config.redis.command_timeout_ms)},
       redis_credentials_{redis_coordinator_user, config.redis.coordinator_password},
-      http_connect_timeout_(config.http.upstream_connect_timeout_ms),
-      // Rounds wait for their slowest probe, so a black-holed slave delays failure detection by
-      // this much per round; but a loaded slave must still get its answer in (measured: at 100 ms a
-      // busy 2-core machine kept a healthy slave out of forwarding for good).
-      http_timeout_(std::min(config.http.upstream_timeout_ms, std::max(2 * config.election.probe_interval_ms, 300))),
-      max_index_(protocol::max_clusters) {
+      max_index_(protocol::max_clusters),
+      http_(probe_limits(config)) {
     metrics_.describe("control_rejected_total", "counter",
                       "Slave answers whose leader term lacked the LB's proof; never adopted.");
 }
@@ -55,16 +70,26 @@ RedisReply ClusterProber::redis_command(Connections& slot, int index, const std:
     return slot.redis->command(command);
 }
 
-httplib::Client& ClusterProber::slave_client(Connections& slot, int index) {
-    if (!slot.slave) {
-        const Endpoint endpoint = addresses_.slave(index);
-        slot.slave = std::make_unique<httplib::Client>(endpoint.host, endpoint.port);
-        slot.slave->set_keep_alive(true);
-        slot.slave->set_connection_timeout(http_connect_timeout_);
-        slot.slave->set_read_timeout(http_timeout_);
-        slot.slave->set_write_timeout(http_timeout_);
+std::optional<UpstreamResponse> ClusterProber::call_slave(int index, const std::optional<SocketAddress>& slave,
+                                                         const std::string& request_line, const std::string& headers,
+                                                         const std::string& body) {
+    const Endpoint endpoint = addresses_.slave(index);
+    UpstreamCall call;
+    call.slave = index;
+    call.address = slave;
+    call.request = request_line + "Host: " + endpoint.host + ":" + std::to_string(endpoint.port) + "\r\n" + headers;
+    if (!body.empty()) {
+        call.request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
     }
-    return *slot.slave;
+    call.request += "\r\n" + body;
+    auto outcome = std::make_shared<std::promise<UpstreamOutcome>>();
+    auto answered = outcome->get_future();
+    call.done = [outcome](UpstreamOutcome result) { outcome->set_value(std::move(result)); };
+    http_.loop().submit(std::move(call));
+    // The loop ends every call by its deadline, or at once when it stops.
+    UpstreamOutcome result = answered.get();
+    if (!result.response) spdlog::debug("slave {}: {}", index, result.problem);
+    return std::move(result.response);
 }
 
 std::optional<int> ClusterProber::cluster_of(const std::string& host, int port) const {
@@ -74,21 +99,21 @@ std::optional<int> ClusterProber::cluster_of(const std::string& host, int port) 
     return std::nullopt;
 }
 
-coordination::ClusterProbe ClusterProber::probe(int index, const std::optional<coordination::LeaseGrant>& grant) {
+coordination::ClusterProbe ClusterProber::probe(int index, const std::optional<SocketAddress>& slave,
+                                                const std::optional<coordination::LeaseGrant>& grant) {
     Connections& slot = connections(index);
     std::lock_guard<std::mutex> lock(slot.mutex);
     coordination::ClusterProbe probe;
     probe.index = index;
 
-    auto status = slave_client(slot, index).Get(protocol::status_path, grant_headers(key_, grant));
+    const auto status = call_slave(index, slave, "GET " + std::string(protocol::status_path) + " HTTP/1.1\r\n",
+                                   grant_header(key_, grant));
     if (status && status->status == 200) {
         const SlaveStateReading reading = proven_state(slot, index, status->body, "status");
         probe.slave = reading.state;
         probe.lease_nonce = reading.lease_nonce;
-    } else if (!status) {
-        slot.slave.reset();  // unknown connection state after an error: never reuse it
-    } else {
-        probe.slave_stopping = status->get_header_value(protocol::retry_elsewhere_header) == protocol::stopping_reason;
+    } else if (status) {
+        probe.slave_stopping = status->header(protocol::retry_elsewhere_header) == protocol::stopping_reason;
     }
 
     RedisReply reply = redis_command(slot, index, {"INFO", "replication"});
@@ -123,18 +148,16 @@ bool ClusterProber::replica_of(int index, std::optional<int> master) {
     return done;
 }
 
-std::optional<coordination::LeaderState> ClusterProber::announce(int index,
+std::optional<coordination::LeaderState> ClusterProber::announce(int index, const std::optional<SocketAddress>& slave,
                                                                  const coordination::Announcement& announcement,
                                                                  const std::optional<coordination::LeaseGrant>& grant) {
     Connections& slot = connections(index);
     std::lock_guard<std::mutex> lock(slot.mutex);
     const std::string body = protocol::encode_announcement(
         key_, LeaderState{announcement.state.term, announcement.state.leader, announcement.followers});
-    auto answer = slave_client(slot, index).Put(protocol::announce_path, grant_headers(key_, grant), body, "application/json");
-    if (!answer) {
-        slot.slave.reset();
-        return std::nullopt;
-    }
+    const auto answer = call_slave(index, slave, "PUT " + std::string(protocol::announce_path) + " HTTP/1.1\r\n",
+                                   grant_header(key_, grant), body);
+    if (!answer) return std::nullopt;
     if (answer->status == 403) {
         spdlog::error("slave {} refused the announcement's proof: is CONTROL_PLANE_KEY the same on the LB and the "
                       "slaves? ({})", index, answer->body);

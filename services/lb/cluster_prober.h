@@ -1,8 +1,9 @@
 #pragma once
 // The LB's I/O towards one cluster: probe its slave (/status) and Redis (INFO replication), repoint
 // its Redis (REPLICAOF) and announce the leader to its slave. Every call is bounded by the
-// configured timeouts. Calls for different clusters may run at the same time. It logs in to Redis as
-// the coordinator user, which may not touch keys.
+// configured timeouts; HTTP goes through the LB's own client (upstream_loop.h), with the same
+// connect and total bounds as forwarded requests. Calls for different clusters may run at the same
+// time. It logs in to Redis as the coordinator user, which may not touch keys.
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,15 +19,15 @@
 #include "cdb/protocol.h"
 #include "cdb/redis_connection.h"
 #include "slave_state.h"
-
-namespace httplib {
-class Client;
-}
+#include "socket_address.h"
+#include "upstream_loop.h"
 
 namespace cdb::lb {
 
 // A lease as X-Lease-Grant carries it.
 protocol::LeaseGrant to_wire(const coordination::LeaseGrant& grant);
+// The whole X-Lease-Grant header line, CRLF included.
+std::string lease_grant_line(const ControlKey& key, const coordination::LeaseGrant& grant);
 
 class ClusterProber {
 public:
@@ -36,24 +37,29 @@ public:
                   Metrics& metrics);
     ~ClusterProber();
 
+    // `slave`: where the slave's HTTP port was at the last lookup (none: its name did not resolve).
     // `grant`: a lease on the leader for the slave, sent with the probe.
-    coordination::ClusterProbe probe(int index, const std::optional<coordination::LeaseGrant>& grant);
+    coordination::ClusterProbe probe(int index, const std::optional<SocketAddress>& slave,
+                                     const std::optional<coordination::LeaseGrant>& grant);
     // REPLICAOF <master's Redis> or REPLICAOF NO ONE; false (and logged) when it failed.
     bool replica_of(int index, std::optional<int> master);
     // The slave's (term, leader) when it refused the announcement because it follows a newer term.
-    std::optional<coordination::LeaderState> announce(int index, const coordination::Announcement& announcement,
+    std::optional<coordination::LeaderState> announce(int index, const std::optional<SocketAddress>& slave,
+                                                      const coordination::Announcement& announcement,
                                                       const std::optional<coordination::LeaseGrant>& grant);
 
 private:
     struct Connections {
         std::mutex mutex;  // one job per cluster at a time
         std::unique_ptr<RedisConnection> redis;
-        std::unique_ptr<httplib::Client> slave;
         bool unproven = false;  // its last report lacked the proof: logged once, not every round
     };
     Connections& connections(int index);
     RedisReply redis_command(Connections& slot, int index, const std::vector<std::string>& command);
-    httplib::Client& slave_client(Connections& slot, int index);
+    // The slave's answer to `request_line` + `headers` + `body`, or none when the call failed.
+    std::optional<UpstreamResponse> call_slave(int index, const std::optional<SocketAddress>& slave,
+                                               const std::string& request_line, const std::string& headers,
+                                               const std::string& body = "");
     std::optional<int> cluster_of(const std::string& host, int port) const;
     SlaveStateReading proven_state(Connections& slot, int index, const std::string& body, const char* message);
 
@@ -62,11 +68,10 @@ private:
     Metrics& metrics_;
     const RedisTimeouts redis_timeouts_;
     const RedisCredentials redis_credentials_;  // the coordinator user: election commands, no data
-    const std::chrono::milliseconds http_connect_timeout_;
-    const std::chrono::milliseconds http_timeout_;
     const int max_index_;
     std::mutex map_mutex_;
     std::map<int, Connections> by_index_;
+    DrivenUpstreamLoop http_;
 };
 
 }  // namespace cdb::lb

@@ -180,7 +180,8 @@ std::vector<std::pair<coordination::ClusterProbe, coordination::Millis>> Coordin
         // Granted here, on the coordinator's thread, before it is sent: from now on the coordinator
         // promotes no new leader before this lease has ended.
         auto grant = coordinator_.grant_lease(index, now());
-        if (!workers_.submit([this, index, grant] { record_probe(prober_.probe(index, grant)); })) {
+        auto address = slave_address(index);
+        if (!workers_.submit([this, index, address, grant] { record_probe(prober_.probe(index, address, grant)); })) {
             slot.in_flight = false;  // nothing was sent: the next round tries again
         }
     }
@@ -252,8 +253,9 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
         for (int index : announcement.to) {
             // A new leader's slaves get their lease with the announcement, not a round later.
             auto grant = coordinator_.grant_lease(index, now);
-            const bool queued = workers_.submit([this, index, announcement, grant, unanswered] {
-                if (auto refusal = prober_.announce(index, announcement, grant)) {
+            auto address = slave_address(index);
+            const bool queued = workers_.submit([this, index, address, announcement, grant, unanswered] {
+                if (auto refusal = prober_.announce(index, address, announcement, grant)) {
                     reports_.push(SlaveStateReport{index, *refusal});
                 }
                 std::lock_guard<std::mutex> lock(unanswered->mutex);
@@ -271,6 +273,11 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
     publish(now);
 }
 
+std::optional<SocketAddress> CoordinatorLoop::slave_address(int index) const {
+    auto found = slave_addresses_.find(index);
+    return found == slave_addresses_.end() ? std::nullopt : std::optional<SocketAddress>(found->second);
+}
+
 void CoordinatorLoop::publish(Millis now) {
     coordination::Status status = coordinator_.status();
     const std::string proof =
@@ -278,8 +285,7 @@ void CoordinatorLoop::publish(Millis now) {
     RoutingView view{status.state, proof, status.ready, slave_addresses_, {}};
     for (int index : view.ready) {
         if (auto grant = coordinator_.grant_lease(index, now)) {
-            view.lease_grant_lines[index] = std::string(protocol::lease_grant_header) + ": " +
-                                            protocol::encode_lease_grant(key_, to_wire(*grant)) + "\r\n";
+            view.lease_grant_lines[index] = lease_grant_line(key_, *grant);
         }
     }
     board_.publish(std::move(view));

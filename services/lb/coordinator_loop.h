@@ -58,6 +58,7 @@ private:
     void handle(const Report& report, Millis now);
     void perform(const coordination::Decisions& decisions, Millis now);
     void publish(Millis now);  // the routing view and the snapshot
+    std::optional<SocketAddress> slave_address(int index) const;
     Millis now() const;
 
     const DeploymentConfig config_;

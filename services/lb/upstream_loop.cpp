@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <queue>
 #include <stdexcept>
 #include <unordered_map>
@@ -416,6 +418,28 @@ void UpstreamLoop::close(Connection& connection) {
     const int fd = connection.fd;
     ::close(fd);  // also leaves the epoll set
     state_->connections.erase(fd);
+}
+
+DrivenUpstreamLoop::DrivenUpstreamLoop(UpstreamLimits limits) : loop_(limits) {
+    std::promise<void> driving;
+    auto started = driving.get_future();
+    thread_ = std::thread([this, &driving] {
+        loop_.drive_from_this_thread();
+        driving.set_value();
+        while (!stopping_) {
+            // The loop's own descriptor wakes it for work; the timeout only bounds how late it sees
+            // that it must stop.
+            pollfd readable{loop_.descriptor(), POLLIN, 0};
+            if (::poll(&readable, 1, 50) > 0) loop_.run_ready();
+        }
+    });
+    started.wait();  // calls submitted from now on find their driver
+}
+
+DrivenUpstreamLoop::~DrivenUpstreamLoop() {
+    loop_.stop();  // the driver fails what is in flight and closes every connection
+    stopping_ = true;
+    thread_.join();
 }
 
 UpstreamClient::UpstreamClient(UpstreamLimits limits, std::size_t server_threads) {

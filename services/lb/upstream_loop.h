@@ -128,6 +128,20 @@ private:
     std::unique_ptr<State> state_;  // the driver's alone
 };
 
+// A loop driven by a thread of its own, for callers that are not LB server threads: the
+// coordinator's probes and announcements, which then have the same bounds as forwarded requests.
+class DrivenUpstreamLoop {
+public:
+    explicit DrivenUpstreamLoop(UpstreamLimits limits);
+    ~DrivenUpstreamLoop();
+    UpstreamLoop& loop() { return loop_; }
+
+private:
+    UpstreamLoop loop_;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+};
+
 // One loop per LB server thread, each driven by the thread that claims it with its first call: a
 // request and its forwarding stay on one thread.
 class UpstreamClient {

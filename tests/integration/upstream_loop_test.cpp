@@ -17,6 +17,7 @@ namespace cdb::test {
 namespace {
 
 using namespace std::chrono_literals;
+using lb::DrivenUpstreamLoop;
 using lb::UpstreamCall;
 using lb::UpstreamFailure;
 using lb::UpstreamLimits;
@@ -100,35 +101,6 @@ void send_all(int fd, const std::string& bytes) { ::send(fd, bytes.data(), bytes
 
 const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
 
-// Drives a loop from a thread of its own, as an LB server thread does from its reactor.
-class DrivenLoop {
-public:
-    explicit DrivenLoop(UpstreamLimits limits) : loop_(limits) {
-        std::promise<void> driving;
-        auto started = driving.get_future();
-        thread_ = std::thread([this, &driving] {
-            loop_.drive_from_this_thread();
-            driving.set_value();
-            while (!stopping_) {
-                pollfd readable{loop_.descriptor(), POLLIN, 0};
-                if (::poll(&readable, 1, 20) > 0) loop_.run_ready();
-            }
-        });
-        started.wait();
-    }
-    ~DrivenLoop() {
-        loop_.stop();
-        stopping_ = true;
-        thread_.join();
-    }
-    UpstreamLoop& loop() { return loop_; }
-
-private:
-    UpstreamLoop loop_;
-    std::atomic<bool> stopping_{false};
-    std::thread thread_;
-};
-
 UpstreamLimits short_limits() {
     UpstreamLimits limits;
     limits.connect = 200ms;
@@ -157,7 +129,7 @@ TEST(UpstreamLoop, ReusesOneConnectionForCallsInSequence) {
         send_all(fd, ok);
         return true;
     });
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     for (int i = 0; i < 5; ++i) {
         const UpstreamOutcome outcome = call(loop, slave.port());
@@ -176,7 +148,7 @@ TEST(UpstreamLoop, ReadsAnAnswerThatArrivesInPieces) {
         }
         return true;
     });
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, slave.port());
     ASSERT_TRUE(outcome.response) << outcome.problem;
@@ -191,7 +163,7 @@ TEST(UpstreamLoop, SendsABodyWhole) {
         send_all(fd, ok);
         return true;
     });
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     const std::string request =
         "POST /set HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -205,7 +177,7 @@ TEST(UpstreamLoop, AClosedConnectionIsNotReusedAndItsSlaveIsReachedAgain) {
         send_all(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
         return false;
     });
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(call(loop, slave.port()).response);
     EXPECT_EQ(slave.connections(), 3);
@@ -213,7 +185,7 @@ TEST(UpstreamLoop, AClosedConnectionIsNotReusedAndItsSlaveIsReachedAgain) {
 
 TEST(UpstreamLoop, ARefusedConnectionNeverArrived) {
     const int nobody = free_port_block(1);
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, nobody);
     EXPECT_EQ(outcome.failure, UpstreamFailure::no_connection);
@@ -224,7 +196,7 @@ TEST(UpstreamLoop, AConnectionThatNeverCompletesTimesOutAtTheConnectLimit) {
     const int port = free_port_block(1);
     UnansweredPort unanswered(port);
     ASSERT_TRUE(unanswered.bound());
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, port);
     EXPECT_EQ(outcome.failure, UpstreamFailure::connect_timeout);
@@ -235,7 +207,7 @@ TEST(UpstreamLoop, AConnectionThatNeverCompletesTimesOutAtTheConnectLimit) {
 
 TEST(UpstreamLoop, ASilentSlaveCostsTheTotalLimitAndMayHaveActed) {
     ScriptedSlave slave([](int, const std::string&) { return true; });  // reads, never answers
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, slave.port());
     EXPECT_EQ(outcome.failure, UpstreamFailure::timed_out);
@@ -247,7 +219,7 @@ TEST(UpstreamLoop, ASilentSlaveCostsTheTotalLimitAndMayHaveActed) {
 // A read's per-try deadline (http.upstream_try_timeout_ms) replaces the total limit for that call.
 TEST(UpstreamLoop, ACallsOwnDeadlineCutsASilentSlaveShort) {
     ScriptedSlave slave([](int, const std::string&) { return true; });  // reads, never answers
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     const UpstreamOutcome outcome = call(driven.loop(), slave.port(), "GET /get/a HTTP/1.1\r\nHost: t\r\n\r\n", 100ms);
     EXPECT_EQ(outcome.failure, UpstreamFailure::timed_out);
     EXPECT_EQ(outcome.problem, "no answer within 100 ms");
@@ -260,7 +232,7 @@ TEST(UpstreamLoop, ASlaveClosingMidAnswerGivesNoAnswer) {
         send_all(fd, ok.substr(0, 20));
         return false;
     });
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     const UpstreamOutcome outcome = call(loop, slave.port());
     EXPECT_EQ(outcome.failure, UpstreamFailure::no_answer);
@@ -272,14 +244,14 @@ TEST(UpstreamLoop, AGarbledAnswerIsABadAnswer) {
         send_all(fd, "SSH-2.0-OpenSSH\r\n\r\n");
         return true;
     });
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     EXPECT_EQ(call(loop, slave.port()).failure, UpstreamFailure::bad_answer);
 }
 
 TEST(UpstreamLoop, StoppingAnswersCallsInFlightAndRefusesNewOnes) {
     ScriptedSlave slave([](int, const std::string&) { return true; });
-    DrivenLoop driven(short_limits());
+    DrivenUpstreamLoop driven(short_limits());
     UpstreamLoop& loop = driven.loop();
     std::promise<UpstreamOutcome> in_flight;
     UpstreamCall pending;
