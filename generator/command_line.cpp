@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "cdb/config_schema.h"
+
 #include "generator_error.hpp"
 #include "value_rules.hpp"
 
@@ -26,7 +28,12 @@ const char* const options_help =
     "  --output FILE|-          write to FILE, replaced atomically, or to stdout (-, the default)\n"
     "  -h, --help               print this help and exit\n"
     "\n"
-    "Exit status: 0 on success, 2 on any error (nothing is written then).\n";
+    "Exit status: 0 on success, 2 on any error (nothing is written then).\n"
+    "\n"
+    "The config.* values are the services' configuration (docs/CONFIG.md, same names without config.):\n"
+    "Compose passes each as an environment variable (config.redis.port -> REDIS_PORT), Kubernetes as\n"
+    "/etc/consult-db/config.json. cluster.host_template, cluster.size and cluster.index come from the\n"
+    "target and --replicas.\n";
 
 Target parse_target(const std::string& text) {
     if (text == "compose") return Target::compose;
@@ -34,12 +41,13 @@ Target parse_target(const std::string& text) {
     throw GeneratorError("unknown target \"" + text + "\": use --target compose or --target kind");
 }
 
+// --replicas becomes the services' cluster.size: it accepts what they accept.
 int parse_replicas(const std::string& text) {
     static const std::regex digits("[0-9]{1,4}");
+    const cdb::ConfigField& size = *cdb::find_config_field("cluster.size");
     const int replicas = std::regex_match(text, digits) ? std::stoi(text) : 0;
-    if (replicas < 1 || replicas > max_replicas) {
-        throw GeneratorError("--replicas must be an integer from 1 to " + std::to_string(max_replicas) + ", got \"" +
-                             text + "\"");
+    if (replicas < size.min || replicas > size.max) {
+        throw GeneratorError("--replicas must be " + cdb::accepted_values(size) + ", got \"" + text + "\"");
     }
     return replicas;
 }
@@ -82,7 +90,7 @@ void apply_option(CommandLine& command_line, const std::vector<std::string>& arg
 std::string describe_key(const Values& defaults, const std::string& key, const std::string& description) {
     const Value& value = defaults.value(key);
     std::string line = "  " + key + " = " + (value.text.empty() ? "\"\"" : value.text) + "  (" + to_string(value.type);
-    if (const ValueRule* rule = rule_for(key)) line += "; " + rule->allowed;
+    if (auto accepted = accepted_values(key)) line += "; " + *accepted;
     return line + ")\n      " + description + "\n";
 }
 
@@ -106,7 +114,7 @@ CommandLine parse_command_line(const std::vector<std::string>& arguments) {
 
 std::string help_text(const Values& defaults) {
     std::string help = std::string(usage) + "\n" + options_help + "\nValues (key = default  (type; accepted)):\n";
-    for (const ValueDoc& doc : parse_value_docs(default_values_text())) {
+    for (const ValueDoc& doc : value_docs()) {
         help += describe_key(defaults, doc.key, doc.description);
     }
     return help;

@@ -9,9 +9,6 @@ namespace gen {
 
 enum class Target { compose, kind };
 
-// The largest N accepted by --replicas, the same bound as the services' cluster.size.
-constexpr int max_replicas = 256;
-
 struct CommandLine {
     bool help = false;
     Target target = Target::compose;
