@@ -12,7 +12,9 @@ namespace {
 
 const char* const usage =
     "Usage: generator --target compose|kind --replicas N [--values FILE]... [--set key.path=value]...\n"
-    "                 [--output FILE|-]\n";
+    "                 [--output FILE|-]\n"
+    "       generator --target compose|kind --facts [--values FILE]... [--set key.path=value]... [--output FILE|-]\n"
+    "       generator --config-table\n";
 
 const char* const options_help =
     "Writes the Docker Compose file (compose) or the Kubernetes manifests for kind (kind) of a consult-db\n"
@@ -26,6 +28,11 @@ const char* const options_help =
     "  --set key.path=value     set one value after all values files; repeatable, later wins; the\n"
     "                           value takes the key's type (int, bool true|false, or string as written)\n"
     "  --output FILE|-          write to FILE, replaced atomically, or to stdout (-, the default)\n"
+    "  --facts                  instead of the deployment, write NAME=value lines of what the launchers\n"
+    "                           need to know about it (kind: NAMESPACE, REDIS_AUTH_SECRET, SLAVE_STATEFULSET,\n"
+    "                           LB_DEPLOYMENT, LB_SERVICE, LB_SERVICE_PORT, SLAVE_IMAGE, LB_IMAGE; compose:\n"
+    "                           LB_ADDRESS, LB_PORT, SLAVE_IMAGE, LB_IMAGE); values are shell-safe\n"
+    "  --config-table           print docs/CONFIG.md's table of the services' configuration fields\n"
     "  -h, --help               print this help and exit\n"
     "\n"
     "Exit status: 0 on success, 2 on any error (nothing is written then).\n"
@@ -79,6 +86,8 @@ void apply_option(CommandLine& command_line, const std::vector<std::string>& arg
         command_line.values_files.push_back(value);
     } else if (option_value(arguments, position, "--set", value)) {
         command_line.assignments.push_back(value);
+    } else if (arguments[position] == "--facts") {
+        command_line.facts = true;
     } else if (option_value(arguments, position, "--output", value)) {
         if (value.empty()) throw GeneratorError("--output needs a file name or -");
         command_line.output = value;
@@ -105,10 +114,14 @@ CommandLine parse_command_line(const std::vector<std::string>& arguments) {
             command_line.help = true;
             return command_line;
         }
+        if (arguments[position] == "--config-table") {
+            command_line.config_table = true;
+            return command_line;
+        }
         apply_option(command_line, arguments, position, has_target, has_replicas);
     }
     if (!has_target) throw GeneratorError("--target is required: compose or kind (generator --help)");
-    if (!has_replicas) throw GeneratorError("--replicas is required: the number of clusters (generator --help)");
+    if (!has_replicas && !command_line.facts) throw GeneratorError("--replicas is required: the number of clusters (generator --help)");
     return command_line;
 }
 

@@ -11,6 +11,8 @@ enum class Target { compose, kind };
 
 struct CommandLine {
     bool help = false;
+    bool config_table = false;  // print docs/CONFIG.md's table of fields instead
+    bool facts = false;         // print launcher_facts() instead of the deployment; needs no --replicas
     Target target = Target::compose;
     int replicas = 0;
     std::vector<std::string> values_files;  // in the order given: later files win
