@@ -16,22 +16,21 @@ const char* const usage =
     "       generator --target compose|kind --facts [--values FILE]... [--set key.path=value]... [--output FILE|-]\n"
     "       generator --config-table\n";
 
-const char* const options_help =
-    "Writes the Docker Compose file (compose) or the Kubernetes manifests for kind (kind) of a consult-db\n"
+std::string options_help() {
+    const std::string replicas_range = cdb::accepted_values(*cdb::find_config_field("cluster.size"));
+    return "Writes the Docker Compose file (compose) or the Kubernetes manifests for kind (kind) of a consult-db\n"
     "deployment with N clusters. Values start from the defaults below; each --values file is merged over\n"
     "them in order, then each --set. Unknown keys and values of the wrong type are errors.\n"
     "\n"
     "Options:\n"
     "  --target compose|kind    what to write (required)\n"
-    "  --replicas N             number of clusters, 1 to 256 (required)\n"
+    "  --replicas N             number of clusters, " + replicas_range + " (required but with --facts)\n"
     "  --values FILE            YAML values file merged over the defaults; repeatable, later files win\n"
     "  --set key.path=value     set one value after all values files; repeatable, later wins; the\n"
     "                           value takes the key's type (int, bool true|false, or string as written)\n"
     "  --output FILE|-          write to FILE, replaced atomically, or to stdout (-, the default)\n"
-    "  --facts                  instead of the deployment, write NAME=value lines of what the launchers\n"
-    "                           need to know about it (kind: NAMESPACE, REDIS_AUTH_SECRET, SLAVE_STATEFULSET,\n"
-    "                           LB_DEPLOYMENT, LB_SERVICE, LB_SERVICE_PORT, SLAVE_IMAGE, LB_IMAGE; compose:\n"
-    "                           LB_ADDRESS, LB_PORT, SLAVE_IMAGE, LB_IMAGE); values are shell-safe\n"
+    "  --facts                  instead of the deployment, write the NAME=value lines the launchers read\n"
+    "                           (namespace, Secret, object names, ports, images); values are shell-safe\n"
     "  --config-table           print docs/CONFIG.md's table of the services' configuration fields\n"
     "  -h, --help               print this help and exit\n"
     "\n"
@@ -41,6 +40,7 @@ const char* const options_help =
     "Compose passes each as an environment variable (config.redis.port -> REDIS_PORT), Kubernetes as\n"
     "/etc/consult-db/config.json. cluster.host_template, cluster.size and cluster.index come from the\n"
     "target and --replicas.\n";
+}
 
 Target parse_target(const std::string& text) {
     if (text == "compose") return Target::compose;
@@ -126,7 +126,7 @@ CommandLine parse_command_line(const std::vector<std::string>& arguments) {
 }
 
 std::string help_text(const Values& defaults) {
-    std::string help = std::string(usage) + "\n" + options_help + "\nValues (key = default  (type; accepted)):\n";
+    std::string help = std::string(usage) + "\n" + options_help() + "\nValues (key = default  (type; accepted)):\n";
     for (const ValueDoc& doc : value_docs()) {
         help += describe_key(defaults, doc.key, doc.description);
     }
