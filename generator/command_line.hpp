@@ -9,11 +9,10 @@ namespace gen {
 
 enum class Target { compose, kind };
 
-// The largest N accepted by --replicas, the same bound as the services' cluster.size.
-constexpr int max_replicas = 256;
-
 struct CommandLine {
     bool help = false;
+    bool config_table = false;  // print docs/CONFIG.md's table of fields instead
+    bool facts = false;         // print launcher_facts() instead of the deployment; needs no --replicas
     Target target = Target::compose;
     int replicas = 0;
     std::vector<std::string> values_files;  // in the order given: later files win

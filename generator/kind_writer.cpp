@@ -309,7 +309,7 @@ YAML::Node spread_over_nodes(const Deployment& deployment, const std::string& co
 }
 
 YAML::Node slave_stateful_set(const Deployment& deployment) {
-    YAML::Node set = object(deployment, "apps/v1", "StatefulSet", "slave", "slave");
+    YAML::Node set = object(deployment, "apps/v1", "StatefulSet", slave_stateful_set_name, "slave");
     YAML::Node spec = set["spec"];
     spec["serviceName"] = text("slave");
     spec["replicas"] = deployment.replicas;
@@ -373,7 +373,7 @@ YAML::Node redis_network_policy(const Deployment& deployment) {
 
 // One replica, replaced with Recreate: the LB coordinates elections and two must never run at once.
 YAML::Node lb_deployment(const Deployment& deployment) {
-    YAML::Node lb = object(deployment, "apps/v1", "Deployment", "lb", "lb");
+    YAML::Node lb = object(deployment, "apps/v1", "Deployment", lb_deployment_name, "lb");
     YAML::Node spec = lb["spec"];
     spec["replicas"] = 1;
     spec["strategy"]["type"] = text("Recreate");
@@ -389,7 +389,7 @@ YAML::Node lb_deployment(const Deployment& deployment) {
 
 // Reached with `kubectl port-forward svc/lb 8080:<lb.servicePort>`.
 YAML::Node lb_service(const Deployment& deployment) {
-    YAML::Node service = object(deployment, "v1", "Service", "lb", "lb");
+    YAML::Node service = object(deployment, "v1", "Service", lb_service_name, "lb");
     service["spec"]["type"] = text("ClusterIP");
     service["spec"]["selector"] = selector_labels(deployment, "lb");
     service["spec"]["ports"].push_back(service_port("http", deployment.values.integer("lb.servicePort")));

@@ -10,8 +10,6 @@
 namespace gen {
 namespace {
 
-const std::string config_prefix = "config.";
-
 std::string json_string(const std::string& value) {
     std::string quoted = "\"";
     for (const char ch : value) {
@@ -63,6 +61,12 @@ void check_with_the_services_parser(const YAML::Node& config) {
 }
 
 }  // namespace
+
+const cdb::ConfigField* service_field(const std::string& key) {
+    if (key.compare(0, config_prefix.size(), config_prefix) != 0) return nullptr;
+    const cdb::ConfigField* field = cdb::find_config_field(key.substr(config_prefix.size()));
+    return field != nullptr && field->generator_value ? field : nullptr;
+}
 
 YAML::Node service_config(const Values& values, const std::string& host_template_key, int replicas) {
     YAML::Node config(YAML::NodeType::Map);

@@ -4,11 +4,18 @@
 
 #include <string>
 
+#include "cdb/config_schema.h"
 #include "values.hpp"
 
 // The services' configuration (docs/CONFIG.md) for one deployment. Both targets write the same
 // fields, Compose as environment variables and Kubernetes as config.json, so they are built once.
 namespace gen {
+
+// Values under this prefix are the services' configuration fields: config.redis.port is redis.port.
+inline const std::string config_prefix = "config.";
+
+// The schema field that the value `key` sets, or nullptr when `key` is not a `config.*` value.
+const cdb::ConfigField* service_field(const std::string& key);
 
 // A tree of typed scalars: cluster.host_template from `host_template_key`, cluster.size = replicas,
 // then every `config.*` value under its field name (config.redis.port -> redis.port).

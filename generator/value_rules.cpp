@@ -4,6 +4,8 @@
 #include <regex>
 #include <sstream>
 
+#include "service_config.hpp"
+
 namespace gen {
 namespace {
 
@@ -75,7 +77,6 @@ std::vector<ValueRule> make_rules() {
         matching("kind.namespace", dns_label, "a DNS label (lower case letters, digits, -; at most 63)"),
         matching("kind.instance", dns_label, "a DNS label (lower case letters, digits, -; at most 63)"),
         matching("resources.*.*.*", quantity, "a Kubernetes quantity such as 100m, 1 or 64Mi"),
-        // config.*: the services' own parser checks them (service_config.cpp), one schema for both.
     };
 }
 
@@ -93,10 +94,17 @@ const ValueRule* rule_for(const std::string& key) {
     return nullptr;
 }
 
+std::optional<std::string> accepted_values(const std::string& key) {
+    if (const cdb::ConfigField* field = service_field(key)) return cdb::accepted_values(*field);
+    if (const ValueRule* rule = rule_for(key)) return rule->allowed;
+    return std::nullopt;
+}
+
 std::optional<std::string> rule_violation(const std::string& key, const Value& value) {
+    if (const cdb::ConfigField* field = service_field(key)) return cdb::value_refusal(*field, value.text);
     const ValueRule* rule = rule_for(key);
     if (rule == nullptr || rule->accepts(value)) return std::nullopt;
-    return "must be " + rule->allowed;
+    return "must be " + rule->allowed + ", got \"" + value.text + "\"";
 }
 
 }  // namespace gen

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "generator_error.hpp"
+#include "service_config.hpp"
 #include "value_rules.hpp"
 #include "yaml_tree.hpp"
 
@@ -105,6 +106,14 @@ std::vector<ValueDoc> parse_value_docs(const std::string& values_text) {
     return docs;
 }
 
+std::vector<ValueDoc> value_docs() {
+    std::vector<ValueDoc> docs = parse_value_docs(default_values_text());
+    for (const cdb::ConfigField& field : cdb::config_schema()) {
+        if (field.generator_value) docs.push_back({config_prefix + field.path, field.description});
+    }
+    return docs;
+}
+
 Values Values::defaults() { return from_defaults_text(default_values_text(), "embedded values.yaml"); }
 
 Values Values::from_defaults_text(const std::string& text, const std::string& origin) {
@@ -112,13 +121,25 @@ Values Values::from_defaults_text(const std::string& text, const std::string& or
     if (!root.IsMap()) throw GeneratorError(origin + ": the top level must be a map");
     Values values;
     for_each_leaf(root, [&](const std::string& key, const YAML::Node& node) {
+        if (key.compare(0, config_prefix.size(), config_prefix) == 0) {
+            throw GeneratorError(origin + ": " + key +
+                                 " must not be here: the config.* defaults are the services' own (cdb/config_schema.h)");
+        }
         if (!node.IsScalar()) throw GeneratorError(origin + ": " + key + " must be a scalar with a default");
-        const Value value = infer_default(node);
-        if (auto problem = rule_violation(key, value)) throw GeneratorError(origin + ": " + key + " " + *problem);
-        values.index_[key] = values.leaves_.size();
-        values.leaves_.emplace_back(key, value);
+        values.add_default(key, infer_default(node), origin);
     });
+    for (const cdb::ConfigField& field : cdb::config_schema()) {
+        if (!field.generator_value) continue;
+        const ValueType type = field.type == cdb::FieldType::integer ? ValueType::integer : ValueType::string;
+        values.add_default(config_prefix + field.path, {type, field.default_text}, "the services' configuration schema");
+    }
     return values;
+}
+
+void Values::add_default(const std::string& key, const Value& value, const std::string& origin) {
+    if (auto problem = rule_violation(key, value)) throw GeneratorError(origin + ": " + key + " " + *problem);
+    index_[key] = leaves_.size();
+    leaves_.emplace_back(key, value);
 }
 
 void Values::merge_file(const std::string& path) { merge_text(read_values_file(path), "values file " + path); }
@@ -152,7 +173,7 @@ void Values::assign(const std::string& key, const std::string& text, bool quoted
     Value& slot = leaves_[index_.at(key)].second;
     const std::string where = origin + ": " + key;
     Value converted = convert(slot.type, text, quoted, where);
-    if (auto problem = rule_violation(key, converted)) throw GeneratorError(where + " " + *problem + ", got " + quote(text));
+    if (auto problem = rule_violation(key, converted)) throw GeneratorError(where + " " + *problem);
     slot = std::move(converted);
 }
 

@@ -30,7 +30,12 @@ const char* default_values_text();
 // The @param comments of a values file, in file order.
 std::vector<ValueDoc> parse_value_docs(const std::string& values_text);
 
+// Every default value's documentation: the @param comments of values.yaml, then the descriptions of
+// the `config.*` values from the services' configuration schema.
+std::vector<ValueDoc> value_docs();
+
 // Helm-like values: the defaults define every key and its type; files and --set only replace leaves.
+// The defaults are values.yaml's, then the `config.*` ones of the services' configuration schema.
 class Values {
 public:
     // The embedded defaults, checked against the rules (value_rules.hpp).
@@ -53,6 +58,7 @@ public:
     const std::vector<std::pair<std::string, Value>>& leaves() const { return leaves_; }
 
 private:
+    void add_default(const std::string& key, const Value& value, const std::string& origin);
     void assign(const std::string& key, const std::string& text, bool quoted, const std::string& origin);
     // Throws unless `key` names a leaf (not a section, not unknown).
     void require_leaf(const std::string& key, const std::string& origin) const;

@@ -58,6 +58,10 @@ generate() {  # size port [env file]
   echo "$2" >"$run_dir/lb_port"
 }
 
+# The host address the generated Compose file publishes the LB on (lb.publish.address), from the
+# generator that writes it rather than a copy of its default.
+lb_address() { "$repo/generator/generate" --target compose --facts | sed -n 's/^LB_ADDRESS=//p'; }
+
 fail_with_logs() {
   echo "Last log lines of every container:" >&2
   compose logs --no-color --tail 30 >&2 || true
@@ -84,7 +88,7 @@ compose_up() {
   fi
   port_busy "$port" && die "port $port is in use; choose another with --port P"
   generate "$size" "$port"
-  LB_URL=http://127.0.0.1:$port
+  LB_URL=http://$(lb_address):$port
   echo "Starting $size clusters and the load balancer (Docker Compose project $project)..."
   compose_quiet up -d --remove-orphans
   wait_ready "$size" "$ready_timeout_s" || fail_with_logs "not ready after ${ready_timeout_s}s"
@@ -99,7 +103,7 @@ compose_rescale() {
   local size=$1 old port
   old=$(cat "$run_dir/size" 2>/dev/null) || die "a $project project runs, but $run_dir/size is missing; run ./launch-env down first"
   port=$(cat "$run_dir/lb_port")
-  LB_URL=http://127.0.0.1:$port
+  LB_URL=http://$(lb_address):$port
   if [[ -n $lb_port && $lb_port != "$port" ]]; then
     die "the system runs on port $port; stop it (./launch-env down) to move it to $lb_port"
   fi
@@ -133,7 +137,7 @@ compose_status() {
   [[ -f $run_dir/lb_port ]] || die "nothing is running (no $run_dir)"
   find_compose
   compose ps
-  LB_URL=http://127.0.0.1:$(cat "$run_dir/lb_port")
+  LB_URL=http://$(lb_address):$(cat "$run_dir/lb_port")
   print_status || die "the load balancer at $LB_URL does not answer"
 }
 

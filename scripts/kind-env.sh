@@ -20,7 +20,7 @@ source "$repo/scripts/lb-client.sh"
 # shellcheck source=scripts/redis-secrets.sh
 source "$repo/scripts/redis-secrets.sh"
 # shellcheck source=scripts/k8s-lib.sh
-source "$repo/scripts/k8s-lib.sh"   # kube, apply_secret, deploy, rollout, start/stop_port_forward
+source "$repo/scripts/k8s-lib.sh"   # load_kind_facts, kube, apply_secret, deploy, rollout, start/stop_port_forward
 
 for tool in kind kubectl; do
   command -v "$tool" >/dev/null ||
@@ -35,13 +35,13 @@ rescale() {  # size old_size
   local size=$1 old=$2
   echo "Rescaling from $old to $size clusters..."
   if (( size >= old )); then
-    kube scale statefulset slave --replicas="$size"
+    kube scale statefulset "$slave_statefulset" --replicas="$size"
     rollout || die "the rollout did not finish"
     set_lb_size "$size" 30 || die "the load balancer does not accept PUT /lb/size"
   else
     set_lb_size "$size" 30 || die "the load balancer does not accept PUT /lb/size"
     wait_drained "$size" "$old" "$ready_timeout_s" || die "clusters $size..$(( old - 1 )) not drained"
-    kube scale statefulset slave --replicas="$size"
+    kube scale statefulset "$slave_statefulset" --replicas="$size"
   fi
 }
 
@@ -57,6 +57,7 @@ kind_up() {
     die "N must be between 1 and $max_clusters"
   fi
   mkdir -p "$run_dir"
+  load_kind_facts || die "generator/generate --target kind --facts failed"
   ensure_secrets
   "$repo/docker/build-images.sh"
   if ! cluster_exists; then
@@ -79,7 +80,7 @@ kind_up() {
   wait_ready "$size" "$ready_timeout_s" ||
     { kube get pods -o wide >&2; die "not ready after ${ready_timeout_s}s (port-forward log: $run_dir/port-forward.log)"; }
   smoke_request || die "the smoke request (set, then get) through $LB_URL failed"
-  print_ready "Smoke request passed. Scale: kubectl -n $namespace scale statefulset slave --replicas=M (or make kind-up SCALE=M)    Stop: make kind-down"
+  print_ready "Smoke request passed. Scale: kubectl -n $namespace scale statefulset $slave_statefulset --replicas=M (or make kind-up SCALE=M)    Stop: make kind-down"
 }
 
 kind_down() {

@@ -31,6 +31,7 @@ source "$repo/scripts/redis-secrets.sh"
 source "$repo/scripts/k8s-lib.sh"
 # shellcheck source=tests/e2e/lib.sh
 source "$repo/tests/e2e/lib.sh"
+load_kind_facts || die "generator/generate --target kind --facts failed"
 wait_s=${K8S_E2E_WAIT_S:-120}   # each wait for pods, a leader or the LB
 
 diagnostics() {  # the pods, the namespace's events, every container's logs (the previous run's too)
@@ -133,7 +134,7 @@ echo "        rollout took $(( $(date +%s) - rolled )) s"
 check "3 pods slave-0..2" [ "$(kube get pods -l app.kubernetes.io/component=slave -o name | sort | tr '\n' ' ')" == \
   "pod/slave-0 pod/slave-1 pod/slave-2 " ]
 port=$(free_port) || { fail "no free port in 28080..28179"; exit 1; }
-check "kubectl port-forward svc/lb $port:80" start_port_forward "$port"
+check "kubectl port-forward svc/$lb_service $port:$lb_service_port" start_port_forward "$port"
 check "3 clusters ready with a leader" wait_ready 3 "$wait_s"
 
 section "data API through the port-forward"
@@ -161,7 +162,7 @@ check "3 clusters ready" until_true "$wait_s" ready_is 3
 check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
 
 section "scale the StatefulSet to 5"
-check "kubectl scale statefulset slave --replicas=5" quietly kube scale statefulset slave --replicas=5
+check "kubectl scale statefulset $slave_statefulset --replicas=5" quietly kube scale statefulset "$slave_statefulset" --replicas=5
 check "rollout of slave-3 and slave-4" rollout
 check "PUT /lb/size 5" put_size 5
 check "5 clusters ready" wait_ready 5 "$wait_s"
@@ -174,7 +175,7 @@ check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
 section "drain to 3, then scale down"
 check "PUT /lb/size 3" put_size 3
 check "clusters 3 and 4 drained" drained_are 3 5
-check "kubectl scale statefulset slave --replicas=3" quietly kube scale statefulset slave --replicas=3
+check "kubectl scale statefulset $slave_statefulset --replicas=3" quietly kube scale statefulset "$slave_statefulset" --replicas=3
 check "slave-3 and slave-4 are gone" until_true "$wait_s" pods_gone slave-3 slave-4
 check "3 clusters ready" until_true "$wait_s" ready_is 3
 check "50 more requests succeed" traffic 50 after-scale-down

@@ -8,7 +8,6 @@
 
 #include "cdb/config.h"
 #include "compose_writer.hpp"
-#include "generator_error.hpp"
 #include "kind_writer.hpp"
 #include "values.hpp"
 
@@ -114,33 +113,6 @@ TEST(ServicesConfig, KindConfigFileParsesForEveryPodAndTheLb) {
     EXPECT_EQ(config.control_plane_key, secrets.at("CONTROL_PLANE_KEY"));
     EXPECT_EQ(config.admin_token, secrets.at("ADMIN_TOKEN"));
     expect_non_defaults(config);
-}
-
-// Every configuration field, set out of its range: the generator refuses it (status 2, nothing
-// written) instead of writing a deployment whose services refuse to start. The services' parser is
-// the one schema (generator/service_config.cpp); nothing in the generator repeats its ranges.
-TEST(ServicesConfig, TheGeneratorRefusesEveryValueTheServicesWouldRefuse) {
-    int walked = 0;
-    const gen::Values defaults = gen::Values::defaults();
-    for (const auto& [key, value] : defaults.leaves()) {
-        if (key.rfind("config.", 0) != 0) continue;
-        std::vector<std::string> refused;
-        if (value.type == gen::ValueType::integer) refused = {"-1", "2000000000"};
-        if (key == "config.replication.mode" || key == "config.log_level") refused = {"bogus"};
-        for (const std::string& bad : refused) {
-            gen::Values values = gen::Values::defaults();
-            values.set(key + "=" + bad);
-            EXPECT_THROW(gen::write_compose(values, 3), gen::GeneratorError) << key << "=" << bad;
-            EXPECT_THROW(gen::write_kind(values, 3), gen::GeneratorError) << key << "=" << bad;
-        }
-        walked += refused.empty() ? 0 : 1;
-    }
-    EXPECT_GE(walked, 20);
-    // The two the issue found (and a rule between two fields): exit 0 and a broken deployment before.
-    for (const char* assignment : {"config.slave.threads=500", "config.election.probe_interval_ms=5",
-                                   "config.http.upstream_try_timeout_ms=5000"}) {
-        EXPECT_THROW(gen::write_kind(values_with({assignment}), 3), gen::GeneratorError) << assignment;
-    }
 }
 
 }  // namespace

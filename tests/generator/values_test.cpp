@@ -4,6 +4,7 @@
 #include <functional>
 #include <set>
 
+#include "cdb/config.h"
 #include "generator_error.hpp"
 #include "value_rules.hpp"
 #include "values.hpp"
@@ -23,12 +24,12 @@ std::string error_of(const std::function<void()>& action) {
     return "no error";
 }
 
-TEST(Values, EveryKeyHasExactlyOneParamCommentAndEveryCommentAKey) {
+TEST(Values, EveryKeyIsDocumentedOnceAndEveryDocumentedKeyExists) {
     std::set<std::string> keys;
     const Values defaults = Values::defaults();
     for (const auto& [key, value] : defaults.leaves()) keys.insert(key);
     std::multiset<std::string> documented;
-    for (const gen::ValueDoc& doc : gen::parse_value_docs(gen::default_values_text())) {
+    for (const gen::ValueDoc& doc : gen::value_docs()) {
         documented.insert(doc.key);
         EXPECT_FALSE(doc.description.empty()) << doc.key;
     }
@@ -120,6 +121,18 @@ TEST(Values, EveryRuleAppliesToSomeKey) {
         for (const auto& [key, value] : values.leaves()) used = used || gen::rule_for(key) == &rule;
         EXPECT_TRUE(used) << "rule " << rule.pattern << " is shadowed or matches no key";
     }
+}
+
+TEST(Values, ConfigDefaultsComeFromTheServicesSchemaOnly) {
+    const Values values = Values::defaults();
+    EXPECT_EQ(values.integer("config.slave.threads"), cdb::DeploymentConfig{}.slave.threads);
+    EXPECT_EQ(values.integer("config.lb.threads"), cdb::DeploymentConfig{}.lb.threads);
+    EXPECT_NE(error_of([] { Values::from_defaults_text("config:\n  slave:\n    threads: 4\n", "defaults"); })
+                  .find("defaults: config.slave.threads must not be here"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { Values(values).set("config.slave.bind=127.0.0.1"); }).find("is not a known key"),
+              std::string::npos)
+        << "containers must listen on every address: the generator does not offer slave.bind";
 }
 
 TEST(Values, DefaultsThatBreakARuleAreRejected) {

@@ -1,11 +1,14 @@
 #pragma once
 // The deployment configuration shared by `slave` and `lb` (docs/CONFIG.md): a JSON file, then one
-// environment variable per field on top.
+// environment variable per field on top. Its fields, ranges and descriptions: cdb/config_schema.h;
+// its defaults: the initializers below.
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
+
+#include "cdb/config_schema.h"
 
 namespace cdb {
 
@@ -111,8 +114,5 @@ void check_config_file(const std::string& json_text, ConfigUser user);
 
 // Reads the file named by `path` (or by $CONFIG_FILE when `path` is empty; neither means no file).
 DeploymentConfig load_config(const std::string& path, ConfigUser user);
-
-// Environment variable name for a field path: "redis.port" -> "REDIS_PORT".
-std::string env_name_for(const std::string& field_path);
 
 }  // namespace cdb
