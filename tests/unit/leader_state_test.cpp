@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "cdb/leader_state.h"
+#include "leader_update.h"
 
 namespace cdb {
 namespace {
