@@ -5,7 +5,7 @@
 namespace cdb {
 namespace {
 
-TEST(LeaderState, AcceptsOnlyAHigherTermOrTheSameLeader) {
+TEST(LeaderUpdate, AcceptsOnlyAHigherTermOrTheSameLeader) {
     LeaderState state;
     EXPECT_FALSE(state.known());
     EXPECT_EQ(apply_leader_update(state, {2, 1, 0}), LeaderUpdate::adopted);
