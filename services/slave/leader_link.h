@@ -9,10 +9,10 @@
 #include "cdb/cluster_addresses.h"
 #include "cdb/config.h"
 #include "cdb/control_key.h"
-#include "cdb/leader_state.h"
 #include "cdb/http_types.h"
-#include "cdb/redis_pool.h"
+#include "leader_update.h"
 #include "lease.h"
+#include "redis_pool.h"
 
 namespace cdb::slave {
 

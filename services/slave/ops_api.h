@@ -3,10 +3,10 @@
 #include "cdb/cluster_addresses.h"
 #include "cdb/config.h"
 #include "cdb/metrics.h"
-#include "cdb/redis_pool.h"
 #include "cdb/route_table.h"
 #include "drain.h"
 #include "leader_link.h"
+#include "redis_pool.h"
 
 namespace cdb::slave {
 

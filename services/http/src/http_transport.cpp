@@ -1,7 +1,5 @@
-#include "cdb/http_server.h"
+#include "http_transport.h"
 
-#include <pistache/http.h>
-#include <pistache/listener.h>
 #include <pistache/peer.h>
 #include <pistache/reactor.h>
 #include <pistache/transport.h>
@@ -9,7 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -21,8 +18,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "acceptor.h"
-#include "cdb/json_builder.h"
 #include "cdb/request_framing.h"
 #include "cdb/server_thread.h"
 #include "cdb/text_rules.h"
@@ -32,48 +27,6 @@ namespace cdb {
 namespace {
 
 using namespace Pistache;
-
-std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return text;
-}
-
-HttpRequest convert(const Http::Request& request) {
-    HttpRequest converted;
-    converted.method = Http::methodString(request.method());
-    converted.path = request.resource();
-    // Pistache splits the query but leaves each part percent-encoded.
-    for (auto it = request.query().parameters_begin(); it != request.query().parameters_end(); ++it) {
-        converted.raw_query += (converted.raw_query.empty() ? "" : "&") + it->first + "=" + it->second;
-        auto name = query_decode(it->first);
-        auto value = query_decode(it->second);
-        if (!name || !value) {
-            converted.malformed = "query parameter " + to_valid_utf8(it->first) + " is not correctly URL-encoded";
-            continue;
-        }
-        converted.query[*name] = *value;
-    }
-    // Pistache 0.0.5 keeps a raw copy of every header, the typed ones included.
-    for (const auto& [name, raw] : request.headers().rawList()) {
-        converted.headers[lower(name)] = raw.value();
-    }
-    // Pistache 0.0.5 lets raw control bytes through in the request target; the LB's upstream client
-    // cut the path at a NUL, so GET /get/a<NUL>b reached the slave as GET /get/a.
-    if (has_control_character(converted.path) || has_control_character(converted.raw_query)) {
-        converted.malformed = "the request target must not contain control characters: percent-encode them";
-    }
-    converted.body = request.body();
-    return converted;
-}
-
-// Pistache 0.0.5 answers "Connection: Close" to an HTTP/1.1 request without a Connection header,
-// which makes every client and the LB reconnect per request. HTTP/1.1 means keep-alive by default.
-bool client_wants_keep_alive(const Http::Request& request) {
-    auto connection = request.headers().tryGet<Http::Header::Connection>();
-    if (connection) return connection->control() == Http::ConnectionControl::KeepAlive;
-    return request.version() == Http::Version::Http11;
-}
 
 // Answer bytes that the kernel has not taken yet, queued in this process for clients that do not
 // read them (every HttpServer of the process together): what a slow reader costs is memory here.
@@ -192,20 +145,6 @@ void track(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer,
     sent.then([written](ssize_t) { written(); }, [written](std::exception_ptr) { written(); });
 }
 
-// The bytes of an answer, laid out as Pistache 0.0.5's ResponseWriter lays them out.
-std::string serialize(const HttpResponse& response, Http::Version version, bool keep_alive) {
-    std::string bytes;
-    bytes.reserve(160 + response.body.size());
-    bytes.append(Http::versionString(version)).append(" ").append(std::to_string(response.status)).append(" ");
-    bytes.append(Http::codeString(static_cast<Http::Code>(response.status))).append("\r\n");
-    bytes.append("Content-Type: ").append(response.content_type).append("\r\n");
-    for (const auto& [name, value] : response.headers) bytes.append(name).append(": ").append(value).append("\r\n");
-    bytes.append(keep_alive ? "Connection: Keep-Alive\r\n" : "Connection: Close\r\n");
-    bytes.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n\r\n");
-    bytes.append(response.body);
-    return bytes;
-}
-
 // How much of `bytes` the kernel took at once; nullopt when the connection is unusable (the client
 // has gone).
 std::optional<std::size_t> send_what_fits(int descriptor, const std::string& bytes) {
@@ -289,29 +228,22 @@ void on_connection_thread(const std::shared_ptr<Tcp::Peer>& peer, std::function<
             [gone](std::exception_ptr) { gone(); });
 }
 
-// Everything an answer needs once onRequest has returned: a handler may answer later (the LB
-// answers when a slave has, from the same thread: cdb/server_thread.h).
-class PendingResponse : public std::enable_shared_from_this<PendingResponse> {
+
+// Carries an answer to its connection, on the connection's own thread, and then parses what
+// waited behind it.
+class ConnectionDelivery : public std::enable_shared_from_this<ConnectionDelivery> {
 public:
-    PendingResponse(const Http::Request& request, const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport,
-                    std::shared_ptr<ConnectionState> connection, std::function<void()> resume)
-        : keep_alive_(client_wants_keep_alive(request)),
-          version_(request.version()),
-          connection_thread_(std::this_thread::get_id()),
+    ConnectionDelivery(const Http::Request& request, const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* transport,
+                       std::shared_ptr<ConnectionState> connection, std::function<void()> resume)
+        : connection_thread_(std::this_thread::get_id()),
           transport_(transport),
           connection_(std::move(connection)),
           resume_(std::move(resume)),
           peer_(peer) {
-        if (spdlog::should_log(spdlog::level::debug)) {
-            description_ = Http::methodString(request.method()) + std::string(" ") + to_valid_utf8(request.resource());
-        }
+        if (spdlog::should_log(spdlog::level::debug)) description_ = describe(request);
     }
 
-    void send(HttpResponse response) {
-        if (answered_.exchange(true)) return;
-        spdlog::debug("{} -> {}", description_, response.status);
-        const bool close = !keep_alive_ || response.close_connection;
-        std::string bytes = serialize(response, version_, !close);
+    void send(std::string bytes, bool close) {
         if (std::this_thread::get_id() == connection_thread_) return write(bytes, close);
         // Given on another thread: everything about the connection is its own thread's.
         const auto peer = peer_.lock();
@@ -335,15 +267,12 @@ private:
         resume_();
     }
 
-    const bool keep_alive_;
-    const Http::Version version_;
     const std::thread::id connection_thread_;
     Tcp::Transport* const transport_;
     const std::shared_ptr<ConnectionState> connection_;
     const std::function<void()> resume_;  // on the connection's thread
     const std::weak_ptr<Tcp::Peer> peer_;
     std::string description_;
-    std::atomic<bool> answered_{false};
 };
 
 // Answers a request that cannot be parsed, or not in time, and closes: where it ends is unknown,
@@ -354,18 +283,20 @@ void refuse_and_close(const std::shared_ptr<Tcp::Peer>& peer, Tcp::Transport* tr
     const Http::Version version = parser->request.version();
     parser->reset();
     spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, to_valid_utf8(message));
-    deliver(peer, transport, serialize(error_response(status, to_valid_utf8(message)), version, false), true);
+    deliver(peer, transport, refusal_bytes(status, message, version), true);
 }
 
 // Reads what waits on a connection's socket, on its own thread (ServerTransport::read_client).
 void read_client_now(Tcp::Transport* transport, const std::shared_ptr<Tcp::Peer>& peer);
 
-class RoutingHandler : public Http::Handler {
+// Frames a connection's input into requests (Pistache parses them) and hands each complete one to
+// the pipeline, one at a time: answers leave in request order.
+class ConnectionHandler : public Http::Handler {
 public:
-    HTTP_PROTOTYPE(RoutingHandler)
+    HTTP_PROTOTYPE(ConnectionHandler)
 
-    explicit RoutingHandler(std::shared_ptr<RouteTable> routes = nullptr, std::size_t max_head_bytes = 0)
-        : routes_(std::move(routes)), max_head_bytes_(max_head_bytes) {}
+    ConnectionHandler(RequestPipeline pipeline, std::size_t max_head_bytes)
+        : pipeline_(std::move(pipeline)), max_head_bytes_(max_head_bytes) {}
 
     // Replaces Pistache 0.0.5's Http::Handler::onInput (private there, but a derived class may
     // override it), which answered a malformed request and kept the connection (a negative
@@ -434,16 +365,9 @@ public:
         auto resume_later = [this, connection, weak_peer = std::weak_ptr<Tcp::Peer>(peer)] {
             resume(weak_peer, *connection);
         };
-        auto pending =
-            std::make_shared<PendingResponse>(request, peer, transport(), connection, std::move(resume_later));
-        const Reply reply = [pending](HttpResponse response) { pending->send(std::move(response)); };
-        try {
-            routes_->dispatch(convert(request), reply);
-        } catch (const std::exception& error) {
-            spdlog::error("{} {} failed: {}", Http::methodString(request.method()), to_valid_utf8(request.resource()),
-                          error.what());
-            reply(error_response(500, std::string("internal error: ") + error.what()));
-        }
+        auto delivery =
+            std::make_shared<ConnectionDelivery>(request, peer, transport(), connection, std::move(resume_later));
+        pipeline_.handle(request, [delivery](std::string bytes, bool close) { delivery->send(std::move(bytes), close); });
     }
 
 private:
@@ -494,7 +418,7 @@ private:
         return true;
     }
 
-    std::shared_ptr<RouteTable> routes_;
+    RequestPipeline pipeline_;
     std::size_t max_head_bytes_;
 };
 
@@ -574,7 +498,7 @@ public:
         const auto connection = connection_state(peer);
         for (;;) {
             if (connection->backlogged()) {
-                connection->unread_input = true;  // read on resuming: RoutingHandler::resume
+                connection->unread_input = true;  // read on resuming: ConnectionHandler::resume
                 return;
             }
             const ssize_t received = ::recv(peer->fd(), buffer, sizeof buffer, 0);
@@ -709,7 +633,7 @@ private:
     std::vector<std::pair<int, std::function<void()>>> watched_;
 };
 
-// Every transport of an HttpServer is a ServerTransport (HttpServer::start).
+// Every transport of an HttpServer is a ServerTransport (serve_connections).
 void read_client_now(Tcp::Transport* transport, const std::shared_ptr<Tcp::Peer>& peer) {
     static_cast<ServerTransport*>(transport)->read_client(peer);
 }
@@ -720,28 +644,6 @@ void shed_unread_answers(Tcp::Transport* transport) { static_cast<ServerTranspor
 
 ServerThread* current_server_thread() { return this_server_thread; }
 
-HttpServerOptions server_options(const DeploymentConfig& config, const ListenConfig& listen, int port,
-                                 std::string name) {
-    HttpServerOptions options;
-    options.bind = listen.bind;
-    options.port = port;
-    options.threads = listen.threads;
-    options.name = std::move(name);
-    // Room for a percent-encoded key in the path, and for the headers of any client or proxy.
-    options.max_head_bytes = static_cast<std::size_t>(config.limits.max_key_bytes) * 3 + 16 * 1024;
-    // Room for the JSON of the largest value even when much of it is escaped.
-    options.max_request_bytes = static_cast<std::size_t>(config.limits.max_value_bytes) * 2 +
-                                static_cast<std::size_t>(config.limits.max_key_bytes) * 6 + 16 * 1024;
-    options.header_timeout = std::chrono::milliseconds(config.http.header_timeout_ms);
-    options.body_timeout = std::chrono::milliseconds(config.http.body_timeout_ms);
-    options.max_connections = static_cast<std::size_t>(config.http.max_connections);
-    return options;
-}
-
-namespace {
-
-// The connections the descriptor limit leaves room for, at most `options.max_connections`. The soft
-// limit is raised to the hard one first, as nginx's worker_rlimit_nofile and Go's runtime do.
 std::size_t connection_limit(const HttpServerOptions& options) {
     rlimit descriptors{};
     if (::getrlimit(RLIMIT_NOFILE, &descriptors) != 0) return options.max_connections;
@@ -759,62 +661,16 @@ std::size_t connection_limit(const HttpServerOptions& options) {
     return std::max<std::size_t>(1, std::min(options.max_connections, by_descriptors));
 }
 
-}  // namespace
-
-HttpResponse metrics_response(const Metrics& metrics) {
-    HttpResponse response = json_response(200, metrics.render());
-    response.content_type = "text/plain; version=0.0.4";
-    return response;
-}
-
-HttpServer::HttpServer(HttpServerOptions options, RouteTable routes)
-    : options_(std::move(options)), routes_(std::make_shared<RouteTable>(std::move(routes))) {}
-
-HttpServer::~HttpServer() { stop(); }
-
-void HttpServer::start() {
-    const Address address(options_.bind, Port(static_cast<uint16_t>(options_.port)));
-    listener_ = std::make_unique<Tcp::Listener>(address);
-    // NoDelay: an answer's last segment must not wait for the client's acknowledgement of the one
-    // before (Nagle), which a client that waits for the whole answer sends only after a delay.
-    listener_->init(static_cast<std::size_t>(options_.threads),
-                    Flags<Tcp::Options>(Tcp::Options::ReuseAddr) | Tcp::Options::NoDelay,
-                    options_.name);
-    const std::size_t max_connections = connection_limit(options_);
-    auto acceptor = std::make_shared<Acceptor>(max_connections);
-    auto handler = std::make_shared<RoutingHandler>(routes_, options_.max_head_bytes);
-    handler->setMaxRequestSize(options_.max_request_bytes);
-    handler->setMaxResponseSize(options_.max_request_bytes + 64 * 1024);
-    const ConnectionTimeouts timeouts{options_.header_timeout, options_.body_timeout};
-    listener_->setHandler(handler);
-    listener_->setTransportFactory([handler, timeouts, acceptor] {
+void serve_connections(Tcp::Listener& listener, RequestPipeline pipeline, const ConnectionRules& rules,
+                       std::shared_ptr<Acceptor> acceptor) {
+    auto handler = std::make_shared<ConnectionHandler>(std::move(pipeline), rules.max_head_bytes);
+    handler->setMaxRequestSize(rules.max_request_bytes);
+    handler->setMaxResponseSize(rules.max_request_bytes + 64 * 1024);
+    const ConnectionTimeouts timeouts{rules.header_timeout, rules.body_timeout};
+    listener.setHandler(handler);
+    listener.setTransportFactory([handler, timeouts, acceptor = std::move(acceptor)] {
         return std::make_shared<ServerTransport>(handler, timeouts, acceptor);
     });
-    try {
-        listener_->bind();
-        acceptor->start(*listener_);
-        stop_accepting_ = [acceptor] { acceptor->stop(); };
-        listener_->runThreaded();
-        if (max_connections < options_.max_connections) {
-            spdlog::warn("{}: at most {} connections, not http.max_connections {}: the descriptor limit allows no "
-                         "more (raise `ulimit -n`)", options_.name, max_connections, options_.max_connections);
-        }
-    } catch (const std::exception& error) {
-        listener_.reset();
-        throw std::runtime_error("cannot listen on " + options_.bind + ":" + std::to_string(options_.port) + ": " +
-                                 error.what());
-    }
-}
-
-void HttpServer::stop() {
-    if (stop_accepting_) {
-        stop_accepting_();
-        stop_accepting_ = nullptr;
-    }
-    if (listener_) {
-        listener_->shutdown();
-        listener_.reset();
-    }
 }
 
 }  // namespace cdb

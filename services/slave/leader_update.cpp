@@ -1,4 +1,4 @@
-#include "cdb/leader_state.h"
+#include "leader_update.h"
 
 namespace cdb {
 

@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
-#include "cdb/leader_state.h"
+#include "leader_update.h"
 
 namespace cdb {
 namespace {
 
-TEST(LeaderState, AcceptsOnlyAHigherTermOrTheSameLeader) {
+TEST(LeaderUpdate, AcceptsOnlyAHigherTermOrTheSameLeader) {
     LeaderState state;
     EXPECT_FALSE(state.known());
     EXPECT_EQ(apply_leader_update(state, {2, 1, 0}), LeaderUpdate::adopted);

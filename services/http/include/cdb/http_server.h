@@ -2,7 +2,8 @@
 // The one place that knows Pistache's server API: turns its requests into HttpRequest, dispatches to
 // a RouteTable, times requests out, lets services run their own sockets on its threads
 // (server_thread.h), and corrects the Pistache 0.0.5 defaults that do not fit a service behind a
-// proxy (see docs/PISTACHE.md).
+// proxy (see docs/PISTACHE.md). The connections are src/http_transport.cpp's, what a request means
+// is src/request_pipeline.cpp's.
 #include <chrono>
 #include <functional>
 #include <memory>

@@ -1,4 +1,4 @@
-#include "cdb/redis_pool.h"
+#include "redis_pool.h"
 
 namespace cdb {
 
