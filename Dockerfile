@@ -27,7 +27,6 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
 FROM ${BASE_IMAGE} AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpistache0 libhiredis0.14 libspdlog1.10 libfmt9 \
-      libcpp-httplib0.11 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
  && groupadd --gid 10001 consult-db \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin consult-db
