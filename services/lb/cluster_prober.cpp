@@ -154,7 +154,7 @@ std::optional<coordination::LeaderState> ClusterProber::announce(int index, cons
     Connections& slot = connections(index);
     std::lock_guard<std::mutex> lock(slot.mutex);
     const std::string body = protocol::encode_announcement(
-        key_, LeaderState{announcement.state.term, announcement.state.leader, announcement.followers});
+        key_, AnnouncedLeader{announcement.state.term, announcement.state.leader, announcement.followers});
     const auto answer = call_slave(index, slave, "PUT " + std::string(protocol::announce_path) + " HTTP/1.1\r\n",
                                    grant_header(key_, grant), body);
     if (!answer) return std::nullopt;

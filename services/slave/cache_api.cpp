@@ -28,7 +28,7 @@ std::optional<long long> parse_decimal(const std::string& text, long long max) {
     return value;
 }
 
-HttpResponse unavailable(const std::string& message, const LeaderState& state) {
+HttpResponse unavailable(const std::string& message, const AnnouncedLeader& state) {
     return json_response(503, JsonBuilder()
                                   .field("error", message)
                                   .field("term", state.term)
@@ -94,7 +94,7 @@ std::optional<HttpResponse> CacheApi::follow_forwarded_term(const HttpRequest& r
                                        protocol::leader_header + " come only from the LB, with its " +
                                        protocol::leader_proof_header + "; nothing was changed (docs/PROTOCOL.md)");
     }
-    LeaderState proposal = leader_.state();
+    AnnouncedLeader proposal = leader_.state();
     proposal.term = *term;
     proposal.leader = static_cast<int>(*leader);
     const LeaderUpdate update = leader_.propose(proposal);

@@ -29,7 +29,7 @@ LeaderLink::LeaderLink(const DeploymentConfig& config, const ClusterAddresses& a
             std::chrono::milliseconds(config.redis.command_timeout_ms)),
       lease_(std::random_device{}() * (std::uint64_t{1} << 32) + std::random_device{}()) {}
 
-LeaderUpdate LeaderLink::propose(const LeaderState& proposal) {
+LeaderUpdate LeaderLink::propose(const AnnouncedLeader& proposal) {
     std::lock_guard<std::mutex> lock(mutex_);
     const LeaderUpdate update = apply_leader_update(state_, proposal);
     if (update == LeaderUpdate::adopted) {
@@ -44,7 +44,7 @@ LeaderUpdate LeaderLink::propose(const LeaderState& proposal) {
     return update;
 }
 
-LeaderState LeaderLink::state() const {
+AnnouncedLeader LeaderLink::state() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return state_;
 }
@@ -117,7 +117,7 @@ LeaderCall LeaderLink::run(const std::vector<std::string>& command, Use use) {
     return call;
 }
 
-std::string LeaderLink::replicate(RedisConnection& connection, const LeaderState& state) {
+std::string LeaderLink::replicate(RedisConnection& connection, const AnnouncedLeader& state) {
     switch (replication_.mode) {
         case ReplicationMode::none: return "none";
         case ReplicationMode::async: return "async";

@@ -30,7 +30,7 @@ struct LeaderCall {
     RedisReply reply = RedisReply::failure("not run");
     LeaderFailure failure = LeaderFailure::none;
     std::string message;
-    LeaderState state;        // the state the call ran under
+    AnnouncedLeader state;        // the state the call ran under
     // A write that went to the leader's Redis and got no answer (timeout, connection lost): it may
     // have taken effect, there or, after a pause, later. Not the same as a refusal before sending.
     bool outcome_unknown = false;
@@ -42,8 +42,8 @@ public:
     LeaderLink(const DeploymentConfig& config, const ClusterAddresses& addresses);
 
     // Only the LB may change (term, leader): callers propose what its key proved (docs/PROTOCOL.md).
-    LeaderUpdate propose(const LeaderState& proposal);
-    LeaderState state() const;
+    LeaderUpdate propose(const AnnouncedLeader& proposal);
+    AnnouncedLeader state() const;
     const ControlKey& control_key() const { return control_key_; }
     std::optional<Endpoint> leader_redis() const { return pool_.target(); }
 
@@ -66,14 +66,14 @@ public:
 private:
     enum class Use { read, write, ping };
     LeaderCall run(const std::vector<std::string>& command, Use use);
-    std::string replicate(RedisConnection& connection, const LeaderState& state);
+    std::string replicate(RedisConnection& connection, const AnnouncedLeader& state);
     void record(LeaderCall& call);
 
     const ClusterAddresses& addresses_;
     const ReplicationConfig replication_;
     const ControlKey control_key_;
     mutable std::mutex mutex_;
-    LeaderState state_;
+    AnnouncedLeader state_;
     RedisPool pool_;
     Lease lease_;
     std::atomic<std::uint64_t> failures_total_{0};

@@ -2,7 +2,7 @@
 
 namespace cdb {
 
-LeaderUpdate apply_leader_update(LeaderState& state, const LeaderState& proposal) {
+LeaderUpdate apply_leader_update(AnnouncedLeader& state, const AnnouncedLeader& proposal) {
     if (proposal.term > state.term) {
         state = proposal;
         return LeaderUpdate::adopted;

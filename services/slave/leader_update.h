@@ -1,7 +1,7 @@
 #pragma once
 // The slave's rule for following the LB (docs/PROTOCOL.md): a higher term wins, the same term may
 // only repeat the same leader, a lower term is stale. Pure, so the rule is unit-tested alone.
-#include "cdb/leader_state.h"
+#include "cdb/announced_leader.h"
 
 namespace cdb {
 
@@ -13,7 +13,7 @@ enum class LeaderUpdate {
 };
 
 // Applies `proposal` to `state` when the rule allows, and says what happened.
-LeaderUpdate apply_leader_update(LeaderState& state, const LeaderState& proposal);
+LeaderUpdate apply_leader_update(AnnouncedLeader& state, const AnnouncedLeader& proposal);
 const char* to_string(LeaderUpdate update);
 
 }  // namespace cdb

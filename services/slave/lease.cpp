@@ -24,7 +24,7 @@ std::uint64_t Lease::issue_nonce(Time now) {
     return nonce;
 }
 
-GrantOutcome Lease::renew(const protocol::LeaseGrant& grant, const LeaderState& following) {
+GrantOutcome Lease::renew(const protocol::LeaseGrant& grant, const AnnouncedLeader& following) {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto& [nonce, sent_at] = sent_[grant.nonce % remembered_nonces];
     if (nonce != grant.nonce || nonce == 0) return GrantOutcome::unknown_nonce;
@@ -40,12 +40,12 @@ GrantOutcome Lease::renew(const protocol::LeaseGrant& grant, const LeaderState& 
     return GrantOutcome::renewed;
 }
 
-bool Lease::holds(const LeaderState& state, Time now) const {
+bool Lease::holds(const AnnouncedLeader& state, Time now) const {
     std::lock_guard<std::mutex> lock(mutex_);
     return state.term == term_ && state.leader == leader_ && now < expires_;
 }
 
-std::chrono::milliseconds Lease::remaining(const LeaderState& state, Time now) const {
+std::chrono::milliseconds Lease::remaining(const AnnouncedLeader& state, Time now) const {
     std::lock_guard<std::mutex> lock(mutex_);
     if (state.term != term_ || state.leader != leader_ || now >= expires_) return std::chrono::milliseconds(0);
     return std::chrono::duration_cast<std::chrono::milliseconds>(expires_ - now);

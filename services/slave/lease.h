@@ -12,7 +12,7 @@
 #include <mutex>
 #include <optional>
 
-#include "cdb/leader_state.h"
+#include "cdb/announced_leader.h"
 #include "cdb/protocol.h"
 
 namespace cdb::slave {
@@ -41,11 +41,11 @@ public:
     std::uint64_t issue_nonce(Time now);
     // A grant whose proof was checked: extends the lease when it names a recent nonce and the
     // (term, leader) that `following` holds.
-    GrantOutcome renew(const protocol::LeaseGrant& grant, const LeaderState& following);
+    GrantOutcome renew(const protocol::LeaseGrant& grant, const AnnouncedLeader& following);
     // Whether `state`'s leader may be used at `now`.
-    bool holds(const LeaderState& state, Time now) const;
+    bool holds(const AnnouncedLeader& state, Time now) const;
     // What is left of the lease on `state` at `now` (zero when none).
-    std::chrono::milliseconds remaining(const LeaderState& state, Time now) const;
+    std::chrono::milliseconds remaining(const AnnouncedLeader& state, Time now) const;
 
 private:
     // A nonce is reused for the /status answers of the next 25 ms, and 16 are remembered: whoever

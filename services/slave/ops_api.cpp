@@ -67,7 +67,7 @@ std::string OpsApi::own_redis_json() {
 HttpResponse OpsApi::status(const HttpRequest& request) {
     if (drain_.stopping()) return drain_.tell_lb();
     if (!leader_.accept_lease_grant(request)) metrics_.add("control_rejected_total", label("message", "lease_grant"));
-    const LeaderState state = leader_.state();
+    const AnnouncedLeader state = leader_.state();
     const auto leader_redis = leader_.leader_redis();
     JsonBuilder body;
     body.field("index", index_);

@@ -90,7 +90,7 @@ protected:
     }
     httplib::Result announce_without_lease(int term, int leader, int followers = 0) {
         return client().Put(protocol::announce_path,
-                            protocol::encode_announcement(control_key_, LeaderState{term, leader, followers}),
+                            protocol::encode_announcement(control_key_, AnnouncedLeader{term, leader, followers}),
                             "application/json");
     }
 
@@ -328,10 +328,10 @@ TEST_F(SlaveTest, AnAnnouncementWithoutTheLbsProofChangesNothing) {
     const ControlKey stranger("a-key-that-is-not-the-deployments-01");
     const std::string forgeries[] = {
         R"({"term":5,"leader":1,"followers":0})",
-        protocol::encode_announcement(stranger, LeaderState{5, 1, 0}),
+        protocol::encode_announcement(stranger, AnnouncedLeader{5, 1, 0}),
         // A proof of the same leadership with another followers count: followers are covered too.
         [&] {
-            std::string body = protocol::encode_announcement(control_key_, LeaderState{1, 0, 1});
+            std::string body = protocol::encode_announcement(control_key_, AnnouncedLeader{1, 0, 1});
             return body.replace(body.find(R"("followers":1)"), 13, R"("followers":0)");
         }(),
     };

@@ -6,7 +6,7 @@ namespace cdb {
 namespace {
 
 TEST(LeaderUpdate, AcceptsOnlyAHigherTermOrTheSameLeader) {
-    LeaderState state;
+    AnnouncedLeader state;
     EXPECT_FALSE(state.known());
     EXPECT_EQ(apply_leader_update(state, {2, 1, 0}), LeaderUpdate::adopted);
     EXPECT_TRUE(state.known());

@@ -12,7 +12,7 @@ namespace {
 using namespace std::chrono_literals;
 using Time = Lease::Time;
 
-const LeaderState following{3, 1, 0};
+const AnnouncedLeader following{3, 1, 0};
 
 protocol::LeaseGrant grant_on(std::uint64_t nonce, std::int64_t duration_ms = 700) {
     return protocol::LeaseGrant{following.term, following.leader, nonce, duration_ms};
@@ -37,8 +37,8 @@ TEST(Lease, HoldsOnlyForTheLeaderItWasGrantedOn) {
     EXPECT_EQ(lease.renew(protocol::LeaseGrant{3, 2, nonce, 700}, following), GrantOutcome::other_leader);
     EXPECT_EQ(lease.renew(protocol::LeaseGrant{4, 1, nonce, 700}, following), GrantOutcome::other_leader);
     ASSERT_EQ(lease.renew(grant_on(nonce), following), GrantOutcome::renewed);
-    EXPECT_FALSE(lease.holds(LeaderState{4, 1, 0}, sent + 1ms));
-    EXPECT_FALSE(lease.holds(LeaderState{3, 2, 0}, sent + 1ms));
+    EXPECT_FALSE(lease.holds(AnnouncedLeader{4, 1, 0}, sent + 1ms));
+    EXPECT_FALSE(lease.holds(AnnouncedLeader{3, 2, 0}, sent + 1ms));
 }
 
 TEST(Lease, AnOlderGrantNeverShortensIt) {

@@ -13,7 +13,7 @@ std::string grant_message(std::int64_t term, int leader) {
     return "consult-db/leader-grant/v1 " + std::to_string(term) + " " + std::to_string(leader);
 }
 
-std::string announcement_message(const LeaderState& announcement) {
+std::string announcement_message(const AnnouncedLeader& announcement) {
     return "consult-db/leader-announcement/v1 " + std::to_string(announcement.term) + " " +
            std::to_string(announcement.leader) + " " + std::to_string(announcement.followers);
 }
@@ -59,7 +59,7 @@ bool leader_grant_proven(const ControlKey& key, std::int64_t term, int leader, s
     return key.verify(grant_message(term, leader), proof);
 }
 
-std::string encode_announcement(const ControlKey& key, const LeaderState& announcement) {
+std::string encode_announcement(const ControlKey& key, const AnnouncedLeader& announcement) {
     return JsonBuilder()
         .field("term", announcement.term)
         .field("leader", announcement.leader)
@@ -83,7 +83,7 @@ AnnouncementVerdict decode_announcement(const ControlKey& key, const std::string
         *followers >= max_clusters) {
         return verdict;
     }
-    const LeaderState announcement{*term, static_cast<int>(*leader), static_cast<int>(*followers)};
+    const AnnouncedLeader announcement{*term, static_cast<int>(*leader), static_cast<int>(*followers)};
     const auto proof = string_member(document, "proof");
     if (!proof || !key.verify(announcement_message(announcement), *proof)) {
         verdict.unproven = true;
@@ -96,7 +96,7 @@ AnnouncementVerdict decode_announcement(const ControlKey& key, const std::string
     return verdict;
 }
 
-JsonBuilder& add_reported_leader(JsonBuilder& body, const ControlKey& key, const LeaderState& state) {
+JsonBuilder& add_reported_leader(JsonBuilder& body, const ControlKey& key, const AnnouncedLeader& state) {
     body.field("term", state.term).field("leader", state.leader);
     if (state.term > 0) body.field("proof", leader_grant_proof(key, state.term, state.leader));
     return body;
@@ -114,7 +114,7 @@ ReportVerdict decode_reported_leader(const ControlKey& key, const std::string& b
     const auto leader = integer_member(document, "leader");
     if (!term || !leader) return verdict;
     if (*term == 0) {  // no leader known yet: nothing to adopt, nothing to prove
-        verdict.state = LeaderState{};
+        verdict.state = AnnouncedLeader{};
         return verdict;
     }
     if (!valid_term(*term) || !valid_leader(*leader)) return verdict;
@@ -123,7 +123,7 @@ ReportVerdict decode_reported_leader(const ControlKey& key, const std::string& b
         verdict.unproven = true;
         return verdict;
     }
-    verdict.state = LeaderState{*term, static_cast<int>(*leader), 0};
+    verdict.state = AnnouncedLeader{*term, static_cast<int>(*leader), 0};
     return verdict;
 }
 

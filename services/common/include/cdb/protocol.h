@@ -9,7 +9,7 @@
 
 #include "cdb/control_key.h"
 #include "cdb/json_builder.h"
-#include "cdb/leader_state.h"
+#include "cdb/announced_leader.h"
 
 namespace cdb::protocol {
 
@@ -51,11 +51,11 @@ bool leader_grant_proven(const ControlKey& key, std::int64_t term, int leader, s
 
 // The body of PUT /internal/leader, and its proof: followers are covered too, since a forged count
 // would make every slave skip (or wait for) the replication of its writes.
-std::string encode_announcement(const ControlKey& key, const LeaderState& announcement);
+std::string encode_announcement(const ControlKey& key, const AnnouncedLeader& announcement);
 // The announcement when the body is well formed and proven; otherwise why not, in `problem`, and
 // whether the body was well formed but its proof missing or wrong (`unproven`).
 struct AnnouncementVerdict {
-    std::optional<LeaderState> announcement;
+    std::optional<AnnouncedLeader> announcement;
     std::string problem;
     bool unproven = false;
 };
@@ -64,9 +64,9 @@ AnnouncementVerdict decode_announcement(const ControlKey& key, const std::string
 // A slave's (term, leader) from its /status answer or a 409 refusal, when it carries a valid proof
 // (term 0, "no leader yet", needs none). Anything else says nothing the LB may adopt.
 // Adds "term", "leader" and, once a leader is known, its "proof" to a slave's answer.
-JsonBuilder& add_reported_leader(JsonBuilder& body, const ControlKey& key, const LeaderState& state);
+JsonBuilder& add_reported_leader(JsonBuilder& body, const ControlKey& key, const AnnouncedLeader& state);
 struct ReportVerdict {
-    std::optional<LeaderState> state;  // `followers` is not reported: 0
+    std::optional<AnnouncedLeader> state;  // `followers` is not reported: 0
     bool unproven = false;  // well formed, but the proof is missing or wrong
     std::optional<std::uint64_t> lease_nonce;  // a /status answer's, for the LB's next lease grant
 };

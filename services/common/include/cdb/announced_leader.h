@@ -1,10 +1,12 @@
 #pragma once
-// Who leads, as the LB announces it to the slaves and they report it back (docs/PROTOCOL.md).
+// Who leads, as the LB announces it to the slaves and they report it back (docs/PROTOCOL.md). The
+// coordinator's own (term, leader) is coordination::LeaderState; this is the wire's, with the
+// follower count the slaves need for their writes' replication.
 #include <cstdint>
 
 namespace cdb {
 
-struct LeaderState {
+struct AnnouncedLeader {
     std::int64_t term = 0;  // 0: no leader known yet
     int leader = -1;
     int followers = 0;      // Redis replicas attached to the leader, as announced
