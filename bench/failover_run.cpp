@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "summary.h"
@@ -62,12 +63,14 @@ FailoverResult run_failovers(FailoverTarget& target, const FailoverOptions& opti
     std::atomic<bool> stop{false};
     std::thread writer([&] { write_steadily(target, log, stop, options.retry_pause); });
     std::vector<Clock::time_point> kills;
+    std::mt19937 random(20261205);
+    std::uniform_int_distribution<long> jitter_ms(0, options.kill_jitter.count());
     for (int kill = 1; kill <= options.kills; ++kill) {
         if (!test::wait_until([&] { return target.settled(); }, options.settle_timeout)) {
             result.stopped_early = "the system did not settle before kill " + std::to_string(kill);
             break;
         }
-        std::this_thread::sleep_for(options.load_before_kill);
+        std::this_thread::sleep_for(options.load_before_kill + std::chrono::milliseconds(jitter_ms(random)));
         const int master = target.master();
         if (master < 0) {
             result.stopped_early = "no master known before kill " + std::to_string(kill);

@@ -50,6 +50,11 @@ struct FailoverOptions {
     std::chrono::milliseconds settle_timeout{15000};
     std::chrono::milliseconds recovery_timeout{10000};
     std::chrono::milliseconds load_before_kill{200};  // steady load before each fault
+    // Plus a uniform random part, from a fixed seed: both systems check their master on a fixed
+    // period (the LB's probe interval is 200 ms), and kills that follow a settle check by a fixed
+    // time all land at one phase of it, so a run measured that phase only (it moved one run's median
+    // by 100 ms between two builds that differed in nothing on the failover path).
+    std::chrono::milliseconds kill_jitter{1000};
     // After a write that was not acknowledged, as a client's retry back-off (both sides alike).
     std::chrono::milliseconds retry_pause{10};
 };
