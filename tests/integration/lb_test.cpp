@@ -26,6 +26,23 @@ const std::map<std::string, std::string> fast_env{
     {"REDIS_COMMAND_TIMEOUT_MS", "300"}, {"REDIS_CONNECT_TIMEOUT_MS", "200"},
     {"ELECTION_PROBE_INTERVAL_MS", "100"}, {"LIMITS_MAX_VALUE_BYTES", "1024"}};
 
+// For the load tests that are not about detection speed: the default timing, whose lease has more
+// room than fast_env's.
+const std::map<std::string, std::string> default_timing_env{{"LIMITS_MAX_VALUE_BYTES", "1024"}};
+
+// The system's own refusals under a stall (a process of a busy 2-core machine that does not run
+// for a few hundred ms), which the load tests below count apart from the failures they are about:
+// - the lease's (docs/ELECTION.md, "Leases"): past the lease's margin the slaves refuse data until
+//   the next grant (503, or 504 for a write whose answer came after it);
+// - the read's try deadline (docs/CONFIG.md, http.upstream_try_timeout_ms): a read that no slave
+//   answered within it is refused with 503 and Retry-After.
+// 1 run in 15 to 30 of these tests met one, before issue 13's changes and after.
+bool refused_under_a_stall(int status, const std::string& body) {
+    const bool lease = (status == 503 || status == 504) && body.find("lease") != std::string::npos;
+    const bool read_try = status == 503 && body.find("no answer within") != std::string::npos;
+    return lease || read_try;
+}
+
 std::string key(int i) { return "key-" + std::to_string(i); }
 
 // Writes keys [from, to) through the LB; returns how many were acknowledged.
@@ -118,7 +135,7 @@ TEST_F(LbTest, NoClientRequestFailsWhenAFollowerClusterDies) {
 // Answers are written after the handler returned, once a slave has answered: each must reach the
 // client that asked, on kept-alive connections and on connections that close after one answer alike.
 TEST_F(LbTest, EveryClientGetsTheAnswerToItsOwnRequest) {
-    ASSERT_NO_FATAL_FAILURE(start(3));
+    ASSERT_NO_FATAL_FAILURE(start(3, default_timing_env));
     std::atomic<int> wrong{0};
     std::vector<std::thread> clients;
     for (int client = 0; client < 8; ++client) {
@@ -128,7 +145,9 @@ TEST_F(LbTest, EveryClientGetsTheAnswerToItsOwnRequest) {
             for (int i = 0; i < 100; ++i) {
                 const std::string name = "own-" + std::to_string(client) + "-" + std::to_string(i);
                 auto set = http.Post("/set", R"({"key":")" + name + R"(","value":")" + name + "\"}", "application/json");
+                if (set && refused_under_a_stall(set->status, set->body)) continue;
                 auto got = http.Get("/get/" + name);
+                if (got && refused_under_a_stall(got->status, got->body)) continue;
                 const bool right = set && set->status == 200 && got && got->status == 200 &&
                                    got->body == R"({"key":")" + name + R"(","value":")" + name + "\"}";
                 wrong += right ? 0 : 1;
@@ -143,7 +162,7 @@ TEST_F(LbTest, ARequestSentInPiecesRightAfterAnAnswerIsReadWhole) {
     // Input that arrives while an answer is pending waits, and is parsed once the answer is out. A
     // request's first piece may wait for that while its next piece is read: make chaos saw two such
     // writes refused as malformed (400) until the pieces kept their order.
-    ASSERT_NO_FATAL_FAILURE(start(3));
+    ASSERT_NO_FATAL_FAILURE(start(3, default_timing_env));
     std::atomic<int> wrong{0};
     std::vector<std::thread> clients;
     for (int client = 0; client < 8; ++client) {
@@ -156,7 +175,10 @@ TEST_F(LbTest, ARequestSentInPiecesRightAfterAnAnswerIsReadWhole) {
                 const std::string head = "POST /set HTTP/1.1\r\nHost: lb\r\nContent-Type: application/json\r\n";
                 const std::string length = "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
                 for (const std::string& piece : {head, length, body}) connection.send(piece.data(), piece.size(), 1s);
-                if (connection.next_status(3s) != 200) break;
+                const auto status = connection.next_status(3s);
+                if (!status) break;
+                const std::string& received = connection.received();
+                if (*status != 200 && !refused_under_a_stall(*status, received.substr(received.rfind("HTTP/1.1 ")))) break;
                 ++answered;
             }
             if (answered < 300) wrong += 1;
@@ -167,15 +189,30 @@ TEST_F(LbTest, ARequestSentInPiecesRightAfterAnAnswerIsReadWhole) {
 }
 
 TEST_F(LbTest, NoClientRequestFailsWhenASlaveIsStopped) {
-    ASSERT_NO_FATAL_FAILURE(start(3));
+    ASSERT_NO_FATAL_FAILURE(start(3, default_timing_env));
     std::atomic<int> failed{0};
+    std::atomic<int> refused{0};
+    std::atomic<int> served{0};
     std::atomic<bool> done{false};
     std::vector<std::thread> clients;  // enough of them that some request is always in flight
     for (int client = 0; client < 8; ++client) {
         clients.emplace_back([&, client] {
+            auto http = system_->client();
             for (int i = 0; !done; ++i) {
                 const std::string name = key(client * 100000 + i);
-                failed += system_->set(name, "v") && system_->get(name) ? 0 : 1;
+                auto set = http.Post("/set", R"({"key":")" + name + R"(","value":"v"})", "application/json");
+                if (set && refused_under_a_stall(set->status, set->body)) {
+                    ++refused;
+                    continue;
+                }
+                auto got = http.Get("/get/" + name);
+                if (got && refused_under_a_stall(got->status, got->body)) {
+                    ++refused;
+                } else if (set && set->status == 200 && got && got->status == 200) {
+                    ++served;
+                } else {
+                    ++failed;
+                }
             }
         });
     }
@@ -185,6 +222,8 @@ TEST_F(LbTest, NoClientRequestFailsWhenASlaveIsStopped) {
     done = true;
     for (auto& client : clients) client.join();
     EXPECT_EQ(failed, 0) << system_->logs();
+    // A stall is rare and short: most requests are served.
+    EXPECT_LT(refused * 20, served) << refused << " refused, " << served << " served\n" << system_->logs();
 }
 
 // With sparse traffic (one request now and then), "no request for 200 ms" does not mean that the
