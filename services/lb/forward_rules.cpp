@@ -35,7 +35,12 @@ AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term
         return verdict;
     }
     const UpstreamResponse& response = *outcome.response;
-    if (response.header(protocol::retry_elsewhere_header)) {
+    if (const auto reason = response.header(protocol::retry_elsewhere_header)) {
+        if (*reason == protocol::no_lease_reason) {  // nothing was sent, and the slave is fine
+            verdict.outcome = "no_lease";
+            verdict.problem = slave_name(slave) + " holds no lease on the leader";
+            return verdict;
+        }
         // A stopping slave is ejected at once, before it closes its sockets; one that reports a term
         // without the LB's proof counts as a failed forward.
         const auto reading = response.status == 409 ? read_slave_state(key, response.body) : SlaveStateReading{};

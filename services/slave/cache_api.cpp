@@ -127,6 +127,7 @@ HttpResponse CacheApi::failure_response(const LeaderCall& call) const {
     const bool counts = call.failure == LeaderFailure::leader_unreachable ||
                         call.failure == LeaderFailure::leader_not_master;
     if (counts) response.with_header(protocol::leader_failure_header, std::to_string(call.state.term));
+    if (call.failure == LeaderFailure::no_lease) response.with_header(protocol::retry_elsewhere_header, protocol::no_lease_reason);
     return response;
 }
 

@@ -24,7 +24,7 @@ struct SlaveService {
           metrics("slave"),
           leader(config, addresses),
           cache(config.limits, leader, drain, metrics),
-          ops(config, addresses, leader, drain, metrics) {
+          ops(config, leader, drain, metrics) {
         cdb::RouteTable routes;
         cache.add_routes(routes);
         ops.add_routes(routes);

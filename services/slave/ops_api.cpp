@@ -3,24 +3,15 @@
 #include "cdb/http_server.h"
 #include "cdb/json_builder.h"
 #include "cdb/protocol.h"
-#include "cdb/redis_info.h"
 
 namespace cdb::slave {
 
-OpsApi::OpsApi(const DeploymentConfig& config, const ClusterAddresses& addresses, LeaderLink& leader,
-               Drain& drain, Metrics& metrics)
+OpsApi::OpsApi(const DeploymentConfig& config, LeaderLink& leader, Drain& drain, Metrics& metrics)
     : index_(config.cluster.index.value_or(0)),
       mode_(config.replication.mode),
-      own_redis_address_(addresses.redis(index_)),
       leader_(leader),
       metrics_(metrics),
-      drain_(drain),
-      own_redis_(1,
-                 RedisTimeouts{std::chrono::milliseconds(config.redis.connect_timeout_ms),
-                               std::chrono::milliseconds(config.redis.command_timeout_ms)},
-                 RedisCredentials{redis_data_user, config.redis.data_password},
-                 std::chrono::milliseconds(config.redis.command_timeout_ms)) {
-    own_redis_.retarget(own_redis_address_);
+      drain_(drain) {
     metrics_.sampled("term", "gauge", "Leader term this slave follows (0: none yet).",
                    [this] { return static_cast<double>(leader_.state().term); });
     metrics_.sampled("leader", "gauge", "Cluster index of the Redis-leader (-1: none yet).",
@@ -50,20 +41,6 @@ HttpResponse OpsApi::ready() {
                                   .field("leader", call.state.leader).str());
 }
 
-std::string OpsApi::own_redis_json() {
-    JsonBuilder own;
-    own.field("address", own_redis_address_.to_string());
-    PoolError error;
-    auto lease = own_redis_.acquire(error);
-    if (!lease) return own.field("reachable", false).field("error", error.message).str();
-    RedisReply reply = (*lease)->command({"INFO", "replication"});
-    auto info = parse_replication_info(reply.text().value_or(""));
-    if (reply.io_error() || !info) {
-        return own.field("reachable", false).field("error", reply.io_error() ? reply.error_message() : "bad INFO reply").str();
-    }
-    return own.field("reachable", true).field("role", info->role).field("offset", info->offset).str();
-}
-
 HttpResponse OpsApi::status(const HttpRequest& request) {
     if (drain_.stopping()) return drain_.tell_lb();
     if (!leader_.accept_lease_grant(request)) metrics_.add("control_rejected_total", label("message", "lease_grant"));
@@ -77,7 +54,6 @@ HttpResponse OpsApi::status(const HttpRequest& request) {
     return json_response(200, body.field("ready", state.known())
                                   .field("replication_mode", to_string(mode_))
                                   .field("followers", state.followers)
-                                  .raw_field("own_redis", own_redis_json())
                                   .field("leader_failures_total", static_cast<std::int64_t>(leader_.failures_total()))
                                   .field("leader_failures_consecutive",
                                          static_cast<std::int64_t>(leader_.failures_consecutive()))

@@ -420,6 +420,8 @@ TEST_F(SlaveTest, ServesDataOnlyUnderTheLbsLease) {
     auto refused = set(R"({"key":"k","value":"v"})");
     EXPECT_EQ(refused->status, 503) << refused->body;
     EXPECT_NE(refused->body.find("no lease"), std::string::npos) << refused->body;
+    // Another slave's lease may be fresh: the LB tries it, the write included.
+    EXPECT_EQ(refused->get_header_value("X-Retry-Elsewhere"), "no-lease");
     EXPECT_TRUE(redis_a_->command({"GET", "k"}).is_nil());  // nothing was sent
     EXPECT_EQ(client().Get("/get/k")->status, 503);
     EXPECT_EQ(client().Get("/readyz")->status, 200);  // reachability needs no lease

@@ -74,6 +74,20 @@ TEST(ForwardRules, AStoppingSlaveIsLeftForTheNextOneAndReportedAsStopping) {
     EXPECT_STREQ(verdict.outcome, "stopping");
 }
 
+// Issue 20: a slave whose own probe was late (its Redis frozen) held no lease, and its refusals
+// reached the clients although another slave could serve them.
+TEST(ForwardRules, ASlaveWithoutALeaseIsLeftForTheNextOneWhateverTheMethodAndNotReported) {
+    for (bool idempotent : {true, false}) {
+        const AttemptVerdict verdict = judge_attempt(
+            key, slave, term, idempotent,
+            answered(503, {{"X-Retry-Elsewhere", "no-lease"}}, R"({"error":"no lease: nothing was sent"})"));
+        EXPECT_FALSE(verdict.answer);
+        EXPECT_FALSE(verdict.report);
+        EXPECT_STREQ(verdict.outcome, "no_lease");
+        EXPECT_EQ(verdict.problem, "slave-2 holds no lease on the leader");
+    }
+}
+
 TEST(ForwardRules, ASlaveOnANewerTermIsLeftForTheNextOneAndItsTermReported) {
     const AttemptVerdict verdict = judge_attempt(
         key, slave, term, false,

@@ -27,6 +27,11 @@ inline constexpr const char* lease_nonce_field = "lease_nonce";
 // X-Retry-Elsewhere's value from a slave that is stopping (on a forwarded request or on /status):
 // the LB ejects it at once.
 inline constexpr const char* stopping_reason = "stopping";
+// X-Retry-Elsewhere's value on a data request a slave refused because it holds no lease (§9):
+// nothing was sent to Redis, so the LB tries the next slave, whatever the method. Not a failure
+// of the slave: its lease lapses when its probe is late (a frozen Redis of its own, a busy
+// machine), and another slave's lease may be fresh.
+inline constexpr const char* no_lease_reason = "no-lease";
 
 inline constexpr const char* announce_path = "/internal/leader";
 inline constexpr const char* status_path = "/status";
