@@ -11,8 +11,8 @@
 namespace cdb::lb {
 namespace {
 
-// Rounds wait for their slowest probe, so a black-holed slave delays failure detection by this
-// much per round; but a loaded slave must still get its answer in (measured: at 100 ms a busy
+// A slave's probe holds nothing but its own next probe, so this only says how long a slow answer
+// may take and still count: a loaded slave must get its answer in (measured: at 100 ms a busy
 // 2-core machine kept a healthy slave out of forwarding for good).
 UpstreamLimits probe_limits(const DeploymentConfig& config) {
     UpstreamLimits limits;
@@ -99,23 +99,27 @@ std::optional<int> ClusterProber::cluster_of(const std::string& host, int port) 
     return std::nullopt;
 }
 
-coordination::ClusterProbe ClusterProber::probe(int index, const std::optional<SocketAddress>& slave,
-                                                const std::optional<coordination::LeaseGrant>& grant) {
-    Connections& slot = connections(index);
-    std::lock_guard<std::mutex> lock(slot.mutex);
-    coordination::ClusterProbe probe;
+coordination::SlaveProbe ClusterProber::probe_slave(int index, const std::optional<SocketAddress>& slave,
+                                                    const std::optional<coordination::LeaseGrant>& grant) {
+    coordination::SlaveProbe probe;
     probe.index = index;
-
     const auto status = call_slave(index, slave, "GET " + std::string(protocol::status_path) + " HTTP/1.1\r\n",
                                    grant_header(key_, grant));
     if (status && status->status == 200) {
-        const SlaveStateReading reading = proven_state(slot, index, status->body, "status");
-        probe.slave = reading.state;
+        const SlaveStateReading reading = proven_state(connections(index), index, status->body, "status");
+        probe.state = reading.state;
         probe.lease_nonce = reading.lease_nonce;
     } else if (status) {
-        probe.slave_stopping = status->header(protocol::retry_elsewhere_header) == protocol::stopping_reason;
+        probe.stopping = status->header(protocol::retry_elsewhere_header) == protocol::stopping_reason;
     }
+    return probe;
+}
 
+coordination::RedisProbe ClusterProber::probe_redis(int index) {
+    Connections& slot = connections(index);
+    std::lock_guard<std::mutex> lock(slot.redis_mutex);
+    coordination::RedisProbe probe;
+    probe.index = index;
     RedisReply reply = redis_command(slot, index, {"INFO", "replication"});
     if (auto info = parse_replication_info(reply.text().value_or(""))) {
         coordination::RedisInfo redis;
@@ -126,14 +130,14 @@ coordination::ClusterProbe ClusterProber::probe(int index, const std::optional<S
             redis.role = coordination::RedisRole::replica;
             redis.master = cluster_of(info->master_host, info->master_port).value_or(coordination::no_cluster);
         }
-        probe.redis = redis;
+        probe.info = redis;
     }
     return probe;
 }
 
 bool ClusterProber::replica_of(int index, std::optional<int> master) {
     Connections& slot = connections(index);
-    std::lock_guard<std::mutex> lock(slot.mutex);
+    std::lock_guard<std::mutex> lock(slot.redis_mutex);
     std::vector<std::string> command{"REPLICAOF", "NO", "ONE"};
     if (master) {
         const Endpoint target = addresses_.redis(*master);
@@ -151,8 +155,6 @@ bool ClusterProber::replica_of(int index, std::optional<int> master) {
 std::optional<coordination::LeaderState> ClusterProber::announce(int index, const std::optional<SocketAddress>& slave,
                                                                  const coordination::Announcement& announcement,
                                                                  const std::optional<coordination::LeaseGrant>& grant) {
-    Connections& slot = connections(index);
-    std::lock_guard<std::mutex> lock(slot.mutex);
     const std::string body = protocol::encode_announcement(
         key_, AnnouncedLeader{announcement.state.term, announcement.state.leader, announcement.followers});
     const auto answer = call_slave(index, slave, "PUT " + std::string(protocol::announce_path) + " HTTP/1.1\r\n",
@@ -162,7 +164,7 @@ std::optional<coordination::LeaderState> ClusterProber::announce(int index, cons
         spdlog::error("slave {} refused the announcement's proof: is CONTROL_PLANE_KEY the same on the LB and the "
                       "slaves? ({})", index, answer->body);
     }
-    if (answer->status == 409) return proven_state(slot, index, answer->body, "announcement_refusal").state;
+    if (answer->status == 409) return proven_state(connections(index), index, answer->body, "announcement_refusal").state;
     return std::nullopt;
 }
 
@@ -170,11 +172,11 @@ SlaveStateReading ClusterProber::proven_state(Connections& slot, int index, cons
                                              const char* message) {
     const SlaveStateReading reading = read_slave_state(key_, body);
     if (reading.unproven) metrics_.add("control_rejected_total", label("message", message));
-    if (reading.unproven && !slot.unproven) {
+    if (reading.unproven && !slot.unproven.exchange(true)) {
         spdlog::warn("slave {} reported a leader term without the LB's proof; ignored (is CONTROL_PLANE_KEY the same "
                      "on the LB and the slaves?)", index);
     }
-    slot.unproven = reading.unproven;
+    if (!reading.unproven) slot.unproven = false;
     return reading;
 }
 

@@ -1,9 +1,11 @@
 #pragma once
-// The LB's I/O towards one cluster: probe its slave (/status) and Redis (INFO replication), repoint
-// its Redis (REPLICAOF) and announce the leader to its slave. Every call is bounded by the
+// The LB's I/O towards one cluster: probe its slave (/status) and its Redis (INFO replication),
+// repoint its Redis (REPLICAOF) and announce the leader to its slave. Every call is bounded by the
 // configured timeouts; HTTP goes through the LB's own client (upstream_loop.h), with the same
-// connect and total bounds as forwarded requests. Calls for different clusters may run at the same
-// time. It logs in to Redis as the coordinator user, which may not touch keys.
+// connect and total bounds as forwarded requests. Any calls may run at the same time, but one
+// Redis command per cluster: a frozen slave never holds its Redis's probe back, nor the reverse.
+// It logs in to Redis as the coordinator user, which may not touch keys.
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,8 +41,9 @@ public:
 
     // `slave`: where the slave's HTTP port was at the last lookup (none: its name did not resolve).
     // `grant`: a lease on the leader for the slave, sent with the probe.
-    coordination::ClusterProbe probe(int index, const std::optional<SocketAddress>& slave,
-                                     const std::optional<coordination::LeaseGrant>& grant);
+    coordination::SlaveProbe probe_slave(int index, const std::optional<SocketAddress>& slave,
+                                         const std::optional<coordination::LeaseGrant>& grant);
+    coordination::RedisProbe probe_redis(int index);
     // REPLICAOF <master's Redis> or REPLICAOF NO ONE; false (and logged) when it failed.
     bool replica_of(int index, std::optional<int> master);
     // The slave's (term, leader) when it refused the announcement because it follows a newer term.
@@ -50,9 +53,9 @@ public:
 
 private:
     struct Connections {
-        std::mutex mutex;  // one job per cluster at a time
+        std::mutex redis_mutex;  // one Redis command per cluster at a time
         std::unique_ptr<RedisConnection> redis;
-        bool unproven = false;  // its last report lacked the proof: logged once, not every round
+        std::atomic<bool> unproven{false};  // its last report lacked the proof: logged once, not every round
     };
     Connections& connections(int index);
     RedisReply redis_command(Connections& slot, int index, const std::vector<std::string>& command);

@@ -80,32 +80,122 @@ void CoordinatorLoop::request_size(int size) {
 }
 
 void CoordinatorLoop::run() {
-    const auto interval = std::chrono::milliseconds(config_.election.probe_interval_ms);
-    auto next_round = std::chrono::steady_clock::now();
+    const Millis interval = config_.election.probe_interval_ms;
     while (!stopping_) {
-        // An election that waits for the old leader's leases to end is held as soon as they have.
-        auto wake = next_round;
-        if (const auto leases_end = coordinator_.wake_at()) {
-            wake = std::min(wake, epoch_ + std::chrono::milliseconds(*leases_end));
-        }
         // One publication per batch: a burst of reports must not rebuild the status thousands of times.
-        for (const Report& report : reports_.take_until(wake)) handle(report, now());
+        for (const Report& report : reports_.take_until(epoch_ + std::chrono::milliseconds(next_wake()))) {
+            handle(report, now());
+        }
+        if (stopping_) break;
         if (const int size = requested_size_.exchange(0)) {
             perform(coordinator_.on_size_requested(size, now()), now());
-            membership_refreshed_at_ = -1;  // the next round looks the names up again
+            membership_refreshed_at_ = -1;  // looked up again at once
         }
-        if (const auto leases_end = coordinator_.wake_at(); leases_end && now() >= *leases_end) {
+        take_probe_answers(now());
+        // Time passes: the recovery window, a pending election, re-announcements. An election that
+        // waits for the old leader's leases to end is held as soon as they have.
+        const auto leases_end = coordinator_.wake_at();
+        if (now() >= next_tick_ || (leases_end && now() >= *leases_end)) {
             perform(coordinator_.on_tick(now()), now());
+            if (now() >= next_tick_) next_tick_ = now() + interval;
         }
-        if (std::chrono::steady_clock::now() < next_round || stopping_) {
-            publish(now());
-            continue;
+        if (membership_refreshed_at_ < 0 || now() - membership_refreshed_at_ >= membership_refresh_ms) {
+            refresh_membership(now());
+            membership_refreshed_at_ = now();
         }
-        round(now());
-        next_round += interval;
-        // A round that overran (black-holed clusters) starts the next one at once, not a backlog.
-        next_round = std::max(next_round, std::chrono::steady_clock::now());
+        send_due_probes(now());
+        publish(now());
     }
+}
+
+coordination::Millis CoordinatorLoop::next_wake() const {
+    const Millis interval = config_.election.probe_interval_ms;
+    Millis wake = next_tick_;
+    if (const auto leases_end = coordinator_.wake_at()) wake = std::min(wake, *leases_end);
+    if (membership_refreshed_at_ >= 0) wake = std::min(wake, membership_refreshed_at_ + membership_refresh_ms);
+    const int leader = coordinator_.leader_state().leader;
+    const auto members = coordinator_.status().clusters;
+    std::lock_guard<std::mutex> lock(probes_mutex_);
+    for (const auto& [index, cluster] : members) {
+        for (const ProbePart part : {ProbePart::slave, ProbePart::redis}) {
+            const auto found = probes_.find({index, part});
+            if (found == probes_.end() || found->second.answer) return now();  // never probed, or answered
+            const ProbeSlot& slot = found->second;
+            if (!slot.in_flight) {
+                wake = std::min(wake, slot.sent_at + interval);
+            } else if (part == ProbePart::redis && index == leader) {
+                wake = std::min(wake, slot.silent_until);
+            }
+        }
+    }
+    return wake;
+}
+
+void CoordinatorLoop::take_probe_answers(Millis now) {
+    const Millis interval = config_.election.probe_interval_ms;
+    const int leader = coordinator_.leader_state().leader;
+    std::vector<std::pair<ProbeAnswer, Millis>> answers;
+    {
+        std::lock_guard<std::mutex> lock(probes_mutex_);
+        for (auto& [key, slot] : probes_) {
+            if (slot.answer) {
+                answers.emplace_back(std::move(*slot.answer), slot.sent_at);
+                slot.answer.reset();
+            } else if (slot.in_flight && key.second == ProbePart::redis && key.first == leader &&
+                       now >= slot.silent_until) {
+                answers.emplace_back(coordination::RedisProbe{key.first, std::nullopt}, slot.sent_at);
+                slot.silent_until = now + interval;
+            }
+        }
+    }
+    for (const auto& [answer, sent_at] : answers) {
+        if (const auto* slave = std::get_if<coordination::SlaveProbe>(&answer)) {
+            perform(coordinator_.on_slave_probe(*slave, sent_at, now), now);
+        } else {
+            perform(coordinator_.on_redis_probe(std::get<coordination::RedisProbe>(answer), sent_at, now), now);
+        }
+    }
+}
+
+void CoordinatorLoop::send_due_probes(Millis now) {
+    const Millis interval = config_.election.probe_interval_ms;
+    const auto members = coordinator_.status().clusters;
+    std::lock_guard<std::mutex> lock(probes_mutex_);
+    for (auto it = probes_.begin(); it != probes_.end();) {  // only members are probed
+        const bool gone = !members.count(it->first.first) && !it->second.in_flight;
+        it = gone ? probes_.erase(it) : std::next(it);
+    }
+    for (const auto& member : members) {
+        const int index = member.first;
+        for (const ProbePart part : {ProbePart::slave, ProbePart::redis}) {
+            const auto [found, fresh] = probes_.try_emplace({index, part});
+            ProbeSlot& slot = found->second;
+            if (slot.in_flight || slot.answer || (!fresh && now < slot.sent_at + interval)) continue;
+            slot = ProbeSlot{true, now, now + interval, std::nullopt};
+            std::function<void()> job;
+            if (part == ProbePart::slave) {
+                // Granted here, on the coordinator's thread, before it is sent: from now on the
+                // coordinator promotes no new leader before this lease has ended.
+                auto grant = coordinator_.grant_lease(index, now);
+                job = [this, index, address = slave_address(index), grant] {
+                    record_probe(index, ProbePart::slave, prober_.probe_slave(index, address, grant));
+                };
+            } else {
+                job = [this, index] { record_probe(index, ProbePart::redis, prober_.probe_redis(index)); };
+            }
+            if (!workers_.submit(std::move(job))) slot.in_flight = false;  // nothing was sent: tried again next interval
+        }
+    }
+}
+
+void CoordinatorLoop::record_probe(int index, ProbePart part, ProbeAnswer answer) {
+    {
+        std::lock_guard<std::mutex> lock(probes_mutex_);
+        ProbeSlot& slot = probes_[{index, part}];
+        slot.in_flight = false;
+        slot.answer = std::move(answer);
+    }
+    reports_.wake();
 }
 
 void CoordinatorLoop::handle(const Report& report, Millis now) {
@@ -152,74 +242,6 @@ void CoordinatorLoop::refresh_membership(Millis now) {
     }
 }
 
-void CoordinatorLoop::round(Millis now) {
-    if (membership_refreshed_at_ < 0 || now - membership_refreshed_at_ >= membership_refresh_ms) {
-        refresh_membership(now);
-        membership_refreshed_at_ = now;
-    }
-    for (const auto& [probe, sent_at] : probe_members(coordinator_.status().clusters)) {
-        perform(coordinator_.on_probe(probe, sent_at, this->now()), this->now());
-    }
-    perform(coordinator_.on_tick(this->now()), this->now());
-    publish(this->now());
-}
-
-std::vector<std::pair<coordination::ClusterProbe, coordination::Millis>> CoordinatorLoop::probe_members(
-    const std::map<int, coordination::ClusterState>& members) {
-    // The round's length is the probe interval, whatever a frozen cluster does: three rounds of a
-    // frozen leader elect within about three intervals (docs/ELECTION.md, "Counting failures").
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.election.probe_interval_ms);
-    std::vector<std::pair<coordination::ClusterProbe, Millis>> results;
-    std::unique_lock<std::mutex> lock(probes_mutex_);
-    for (const auto& member : members) {
-        const int index = member.first;
-        ProbeSlot& slot = probes_[index];
-        if (slot.in_flight) continue;
-        if (slot.answer) results.emplace_back(*slot.answer, slot.sent_at);  // came after its round's deadline
-        slot = ProbeSlot{true, now(), std::nullopt};
-        // Granted here, on the coordinator's thread, before it is sent: from now on the coordinator
-        // promotes no new leader before this lease has ended.
-        auto grant = coordinator_.grant_lease(index, now());
-        auto address = slave_address(index);
-        if (!workers_.submit([this, index, address, grant] { record_probe(prober_.probe(index, address, grant)); })) {
-            slot.in_flight = false;  // nothing was sent: the next round tries again
-        }
-    }
-    probe_answered_.wait_until(lock, deadline, [&] {
-        return std::none_of(members.begin(), members.end(),
-                            [&](const auto& member) { return probes_[member.first].in_flight; });
-    });
-    for (auto it = probes_.begin(); it != probes_.end();) {
-        ProbeSlot& slot = it->second;
-        if (slot.answer) {
-            results.emplace_back(*slot.answer, slot.sent_at);
-            slot.answer.reset();
-        } else if (slot.in_flight && it->first == coordinator_.status().state.leader) {
-            // Only the leader's silence is news: it is how a frozen leader is detected. A follower
-            // whose probe is late (its slave's threads all wait on that frozen leader) keeps what
-            // its last answer said until the late one comes: counting it down would hide its
-            // Redis's offset from the election, which could then pick a follower that lacks
-            // acknowledged writes, and would eject every slave while the leader is frozen.
-            coordination::ClusterProbe unanswered;
-            unanswered.index = it->first;
-            results.emplace_back(unanswered, slot.sent_at);
-        }
-        const bool gone = !members.count(it->first) && !slot.in_flight;
-        it = gone ? probes_.erase(it) : std::next(it);
-    }
-    return results;
-}
-
-void CoordinatorLoop::record_probe(coordination::ClusterProbe probe) {
-    {
-        std::lock_guard<std::mutex> lock(probes_mutex_);
-        ProbeSlot& slot = probes_[probe.index];
-        slot.in_flight = false;
-        slot.answer = std::move(probe);
-    }
-    probe_answered_.notify_all();
-}
-
 void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis now) {
     if (decisions.empty()) return;
     if (decisions.elected) {
@@ -228,7 +250,17 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
         spdlog::warn("elected cluster {} as Redis-leader at term {} ({}, {} ms)", record.state.leader,
                      record.state.term, coordination::to_string(record.reason), record.ended_at - record.started_at);
     }
-    for (const auto& order : decisions.redis) prober_.replica_of(order.index, order.master);
+    for (const auto& order : decisions.redis) {
+        // The leader's promotion is carried out before anything else: followers must find a master,
+        // and slaves must find it writable. A follower's order goes to the workers: a frozen Redis
+        // must not hold the loop for its command timeout. One that fails is seen on its next probe,
+        // and given again.
+        if (order.index == coordinator_.leader_state().leader) {
+            prober_.replica_of(order.index, order.master);
+        } else {
+            workers_.submit([this, order] { prober_.replica_of(order.index, order.master); });
+        }
+    }
     // A new term goes out at once, before the announcements: forwarders stamp it, with each
     // slave's lease on it, and a slave that has not had the announcement yet adopts both from the
     // request itself. Right after an election `followers` is 0: /lb/status claims nothing untold.
@@ -236,41 +268,38 @@ void CoordinatorLoop::perform(const coordination::Decisions& decisions, Millis n
     for (int index : decisions.admit) spdlog::info("cluster {} receives requests", index);
     for (int index : decisions.eject) spdlog::warn("cluster {} ejected from forwarding", index);
     for (int index : decisions.drained) spdlog::info("cluster {} drained: safe to remove", index);
-    if (decisions.announce) {
-        // Sent by the workers and waited for at most one probe interval, so that /lb/status says
-        // what the slaves were told (`followers`: a slave told 0 skips WAIT and its writes are
-        // `degraded`) yet one slave that does not answer cannot hold this loop for the HTTP timeout,
-        // and with it the probe rounds, the leases they renew and the failure detection. A refusal
-        // (the slave follows a newer term: this LB restarted) comes back as a report.
-        struct Unanswered {
-            std::mutex mutex;
-            std::condition_variable answered;
-            std::size_t left = 0;
-        };
-        auto unanswered = std::make_shared<Unanswered>();
-        const auto announcement = *decisions.announce;
-        unanswered->left = announcement.to.size();
-        for (int index : announcement.to) {
-            // A new leader's slaves get their lease with the announcement, not a round later.
-            auto grant = coordinator_.grant_lease(index, now);
-            auto address = slave_address(index);
-            const bool queued = workers_.submit([this, index, address, announcement, grant, unanswered] {
-                if (auto refusal = prober_.announce(index, address, announcement, grant)) {
-                    reports_.push(SlaveStateReport{index, *refusal});
-                }
-                std::lock_guard<std::mutex> lock(unanswered->mutex);
-                if (--unanswered->left == 0) unanswered->answered.notify_all();
-            });
-            if (!queued) {
-                std::lock_guard<std::mutex> lock(unanswered->mutex);
-                --unanswered->left;
-            }
-        }
-        std::unique_lock<std::mutex> lock(unanswered->mutex);
-        unanswered->answered.wait_for(lock, std::chrono::milliseconds(config_.election.probe_interval_ms),
-                                      [&] { return unanswered->left == 0; });
-    }
+    if (decisions.announce) announce(*decisions.announce, now);
     publish(now);
+}
+
+// Sent by the workers; the loop does not wait: one slave that does not answer must not hold the
+// probes' answers, and the leases that ride on them, for its HTTP timeout. A refusal (the slave
+// follows a newer term: this LB restarted) comes back as a report.
+void CoordinatorLoop::announce(const coordination::Announcement& announcement, Millis now) {
+    auto delivery = std::make_shared<Delivery>();
+    delivery->told = Told{++announcements_, announcement.state, announcement.followers};
+    delivery->left = announcement.to.size();
+    for (int index : announcement.to) {
+        // A new leader's slaves get their lease with the announcement, not a probe later.
+        auto grant = coordinator_.grant_lease(index, now);
+        auto address = slave_address(index);
+        const bool queued = workers_.submit([this, index, address, announcement, grant, delivery] {
+            if (auto refusal = prober_.announce(index, address, announcement, grant)) {
+                reports_.push(SlaveStateReport{index, *refusal});
+            }
+            delivered(*delivery);
+        });
+        if (!queued) delivered(*delivery);
+    }
+}
+
+void CoordinatorLoop::delivered(Delivery& delivery) {
+    if (--delivery.left > 0) return;
+    {
+        std::lock_guard<std::mutex> lock(told_mutex_);
+        if (delivery.told.sequence > told_.sequence) told_ = delivery.told;
+    }
+    reports_.wake();  // /lb/status may now say it
 }
 
 std::optional<SocketAddress> CoordinatorLoop::slave_address(int index) const {
@@ -294,6 +323,12 @@ void CoordinatorLoop::publish(Millis now) {
     for (const auto& [index, cluster] : status.clusters) up[label("cluster", std::to_string(index))] = cluster.admitted;
     metrics_.replace_all("cluster_up", std::move(up));
 
+    {
+        // /lb/status claims no follower count the slaves were not told: a slave told 0 skips WAIT
+        // and its writes are `degraded` (a client that waits for `followers` before writing relies on it).
+        std::lock_guard<std::mutex> lock(told_mutex_);
+        status.followers = told_.state == status.state ? std::min(status.followers, told_.followers) : 0;
+    }
     auto snapshot = std::make_shared<const CoordinatorSnapshot>(CoordinatorSnapshot{std::move(status), now});
     std::lock_guard<std::mutex> lock(snapshot_mutex_);
     snapshot_ = std::move(snapshot);

@@ -5,12 +5,13 @@
 // It decides nothing itself: scaling, elections and forwarding health are the coordinator's.
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <variant>
 
 #include "cdb/cluster_addresses.h"
 #include "cdb/config.h"
@@ -47,16 +48,34 @@ public:
 
 private:
     using Millis = coordination::Millis;
+    enum class ProbePart { slave, redis };
+    using ProbeAnswer = std::variant<coordination::SlaveProbe, coordination::RedisProbe>;
+
     void run();
-    void round(Millis now);
-    // Sends a probe to every member that has none in flight, and returns, by the round's deadline,
-    // each member's answer, or a failed probe for one that has not answered yet.
-    std::vector<std::pair<coordination::ClusterProbe, Millis>> probe_members(
-        const std::map<int, coordination::ClusterState>& members);
-    void record_probe(coordination::ClusterProbe probe);
+    // When the loop must act next without being woken: a probe due, the leader's Redis silent for
+    // an interval, the leases' end, the next tick.
+    Millis next_wake() const;
+    // Feeds the probe answers that came, and the leader's Redis probe that has been unanswered
+    // for another interval as failed.
+    void take_probe_answers(Millis now);
+    // Sends each member's slave and Redis probe that is due and not in flight.
+    void send_due_probes(Millis now);
+    void record_probe(int index, ProbePart part, ProbeAnswer answer);
     void refresh_membership(Millis now);
     void handle(const Report& report, Millis now);
     void perform(const coordination::Decisions& decisions, Millis now);
+    // What an announcement told the slaves, numbered in the order they were sent.
+    struct Told {
+        std::uint64_t sequence = 0;
+        coordination::LeaderState state;
+        int followers = 0;
+    };
+    struct Delivery {
+        Told told;
+        std::atomic<std::size_t> left{0};  // sends not yet ended, answered or not
+    };
+    void announce(const coordination::Announcement& announcement, Millis now);
+    void delivered(Delivery& delivery);
     void publish(Millis now);  // the routing view and the snapshot
     std::optional<SocketAddress> slave_address(int index) const;
     Millis now() const;
@@ -71,23 +90,34 @@ private:
     ClusterProber prober_;
     NameResolver resolver_;
 
-    // One probe per cluster at a time. A round does not wait for a frozen cluster: at its deadline
-    // the probe counts as failed, and its answer, when it comes, counts too (a slow cluster that
-    // does answer resets its failures).
+    // Per cluster, one slave probe and one Redis probe in flight at a time, each sent one probe
+    // interval after the last (docs/ELECTION.md, "Probes"). Nothing waits for a probe: its answer
+    // wakes the loop, which feeds it at once, so a frozen cluster holds back no one else's answer,
+    // nor the leases that ride on them. Only the leader's Redis is watched for silence: each
+    // interval its probe stays unanswered counts as a failed one (how a frozen leader is detected).
+    // A late answer counts too (a slow cluster that does answer resets its failures). A follower
+    // whose probe is late keeps what its last answer said until the late one comes: counting it
+    // down would hide its Redis's offset from the election, which could then pick a follower that
+    // lacks acknowledged writes.
     struct ProbeSlot {
         bool in_flight = false;
         Millis sent_at = 0;
-        std::optional<coordination::ClusterProbe> answer;
+        Millis silent_until = 0;  // in flight: when another interval of silence is over
+        std::optional<ProbeAnswer> answer;
     };
-    std::mutex probes_mutex_;
-    std::condition_variable probe_answered_;
-    std::map<int, ProbeSlot> probes_;
+    mutable std::mutex probes_mutex_;
+    std::map<std::pair<int, ProbePart>, ProbeSlot> probes_;
     WorkerPool workers_;  // after the slots: its jobs write to them until it is destroyed
     const std::chrono::steady_clock::time_point epoch_;
+    Millis next_tick_ = 0;
 
     std::atomic<int> requested_size_{0};  // 0: none since the loop last looked
     std::map<int, SocketAddress> slave_addresses_;  // resolved at each membership refresh
     Millis membership_refreshed_at_ = -1;
+
+    std::uint64_t announcements_ = 0;
+    std::mutex told_mutex_;
+    Told told_;  // the newest announcement whose every send has ended
 
     mutable std::mutex snapshot_mutex_;
     std::shared_ptr<const CoordinatorSnapshot> snapshot_;

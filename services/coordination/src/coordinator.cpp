@@ -41,20 +41,28 @@ Decisions Coordinator::on_tick(Millis now) {
     return handle(now, [](Event&) {});
 }
 
-Decisions Coordinator::on_probe(const ClusterProbe& probe, Millis sent_at, Millis now) {
+Decisions Coordinator::on_slave_probe(const SlaveProbe& probe, Millis sent_at, Millis now) {
     return handle(now, [&](Event& event) {
         if (!membership_.contains(probe.index)) return;
-        note_upstream(probe.index, membership_.record_probe(probe), event.decisions);
+        note_upstream(probe.index, membership_.record_slave_probe(probe), event.decisions);
         if (probe.lease_nonce) {
             leases_.observe_nonce(probe.index, *probe.lease_nonce, now);
         } else {
             leases_.forget(probe.index);
         }
-        if (probe.slave) election_.observe_slave_state(*probe.slave, membership_);
+        if (probe.state) election_.observe_slave_state(*probe.state, membership_);
+        event.slave_probed = probe.index;
+        event.probe_sent_at = sent_at;
+    });
+}
+
+Decisions Coordinator::on_redis_probe(const RedisProbe& probe, Millis sent_at, Millis now) {
+    return handle(now, [&](Event& event) {
+        if (!membership_.record_redis_probe(probe)) return;
         if (probe.index == election_.state().leader) {
-            election_.observe_leader_probe(probe.redis, sent_at > contact(probe.index).redis_ordered_at, now);
+            election_.observe_leader_probe(probe.info, sent_at > contact(probe.index).redis_ordered_at, now);
         }
-        event.probe = probe;
+        event.redis_probed = probe.index;
         event.probe_sent_at = sent_at;
     });
 }
@@ -179,7 +187,7 @@ void Coordinator::settle(Millis now, const LeaderState& before, const std::vecto
     for (int index : event.decisions.drained) roster_.depart(index);
 }
 
-// After a leader change every cluster is checked; otherwise only the one a probe just described
+// After a leader change every cluster is checked; otherwise only the one a Redis probe just described
 // (the others' latest probes were checked when they arrived).
 void Coordinator::repair_redis(bool leader_changed, Millis now, Event& event) {
     if (!election_.leader_serving(membership_)) return;
@@ -187,8 +195,8 @@ void Coordinator::repair_redis(bool leader_changed, Millis now, Event& event) {
     std::vector<int> targets;
     if (leader_changed) {
         targets = membership_.indices();
-    } else if (event.probe && event.probe_sent_at > contact(event.probe->index).redis_ordered_at) {
-        targets.push_back(event.probe->index);
+    } else if (event.redis_probed && event.probe_sent_at > contact(*event.redis_probed).redis_ordered_at) {
+        targets.push_back(*event.redis_probed);
     }
     // The leader first: followers must find a master when they connect.
     std::stable_partition(targets.begin(), targets.end(), [leader](int index) { return index == leader; });
@@ -213,7 +221,7 @@ void Coordinator::announce(Millis now, Event& event) {
         broadcast_at_ = now;
         current.to = membership_.answering_slaves();
     } else if (probe_shows_slave_behind(event)) {
-        current.to.push_back(event.probe->index);
+        current.to.push_back(*event.slave_probed);
     }
     if (current.to.empty()) return;
     for (int index : current.to) contacts_[index].announced_at = now;
@@ -221,8 +229,10 @@ void Coordinator::announce(Millis now, Event& event) {
 }
 
 bool Coordinator::probe_shows_slave_behind(const Event& event) const {
-    if (!event.probe || !event.probe->slave || *event.probe->slave == election_.state()) return false;
-    return event.probe_sent_at > contact(event.probe->index).announced_at;
+    if (!event.slave_probed) return false;
+    const std::optional<LeaderState>& reported = membership_.find(*event.slave_probed)->slave;
+    if (!reported || *reported == election_.state()) return false;
+    return event.probe_sent_at > contact(*event.slave_probed).announced_at;
 }
 
 Coordinator::Contact Coordinator::contact(int index) const {

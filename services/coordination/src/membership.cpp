@@ -13,22 +13,29 @@ void Membership::set_present(const std::vector<int>& present) {
     clusters_ = std::move(next);
 }
 
-UpstreamChange Membership::record_probe(const ClusterProbe& probe) {
+UpstreamChange Membership::record_slave_probe(const SlaveProbe& probe) {
     auto it = clusters_.find(probe.index);
     if (it == clusters_.end()) return UpstreamChange::none;
     ClusterState& cluster = it->second;
-    cluster.probed = true;
-    cluster.slave = probe.slave;
-    cluster.redis = probe.redis;
-    if (probe.slave_stopping) {
+    cluster.slave_probed = true;
+    cluster.slave = probe.state;
+    if (probe.stopping) {
         ++cluster.slave_failures;
         return eject(cluster);
     }
-    if (!probe.slave) return count_slave_failure(cluster);
+    if (!probe.state) return count_slave_failure(cluster);
     cluster.slave_failures = 0;
     if (cluster.admitted) return UpstreamChange::none;
     cluster.admitted = true;
     return UpstreamChange::admitted;
+}
+
+bool Membership::record_redis_probe(const RedisProbe& probe) {
+    auto it = clusters_.find(probe.index);
+    if (it == clusters_.end()) return false;
+    it->second.redis_probed = true;
+    it->second.redis = probe.info;
+    return true;
 }
 
 UpstreamChange Membership::record_forward_failure(int index) {
@@ -77,7 +84,7 @@ std::vector<int> Membership::indices() const {
 }
 
 bool Membership::all_probed() const {
-    return std::all_of(clusters_.begin(), clusters_.end(), [](const auto& entry) { return entry.second.probed; });
+    return std::all_of(clusters_.begin(), clusters_.end(), [](const auto& entry) { return entry.second.probed(); });
 }
 
 std::vector<int> Membership::ready_clusters() const {

@@ -19,8 +19,45 @@ RedisInfo replica_of(int leader, std::int64_t offset) {
     return RedisInfo{RedisRole::replica, leader, offset};
 }
 
-ClusterProbe probe(int index, std::optional<LeaderState> slave, std::optional<RedisInfo> redis) {
-    return ClusterProbe{index, slave, redis};
+// A cluster's slave and Redis answering together (the slave's first, as scenario files feed them).
+struct BothProbes {
+    int index;
+    std::optional<LeaderState> slave;
+    std::optional<RedisInfo> redis;
+    std::optional<std::uint64_t> lease_nonce = std::nullopt;
+};
+
+BothProbes probe(int index, std::optional<LeaderState> slave, std::optional<RedisInfo> redis) {
+    return BothProbes{index, slave, redis};
+}
+
+SlaveProbe slave_part(const BothProbes& probes) {
+    SlaveProbe probe;
+    probe.index = probes.index;
+    probe.state = probes.slave;
+    probe.lease_nonce = probes.lease_nonce;
+    return probe;
+}
+
+RedisProbe redis_part(const BothProbes& probes) { return RedisProbe{probes.index, probes.redis}; }
+
+// What the slave's probe changed, once its Redis's probe is recorded too.
+UpstreamChange record(Membership& membership, const BothProbes& probes) {
+    membership.record_redis_probe(redis_part(probes));
+    return membership.record_slave_probe(slave_part(probes));
+}
+
+// Both parts' decisions, as one.
+Decisions feed(Coordinator& coordinator, const BothProbes& probes, Millis sent_at, Millis now) {
+    Decisions decisions = coordinator.on_slave_probe(slave_part(probes), sent_at, now);
+    Decisions redis = coordinator.on_redis_probe(redis_part(probes), sent_at, now);
+    if (redis.elected) decisions.elected = redis.elected;
+    decisions.redis.insert(decisions.redis.end(), redis.redis.begin(), redis.redis.end());
+    if (redis.announce) decisions.announce = redis.announce;
+    decisions.admit.insert(decisions.admit.end(), redis.admit.begin(), redis.admit.end());
+    decisions.eject.insert(decisions.eject.end(), redis.eject.begin(), redis.eject.end());
+    decisions.drained.insert(decisions.drained.end(), redis.drained.begin(), redis.drained.end());
+    return decisions;
 }
 
 TEST(ChooseLeader, HighestOffsetWinsAndTiesGoToLowestIndex) {
@@ -56,34 +93,34 @@ TEST(RepairOrder, UnreachableRedisGetsNoOrder) {
 TEST(Membership, EjectsAfterConsecutiveFailuresAndReadmitsOnPassingProbe) {
     Membership membership(3);
     membership.set_present({0});
-    EXPECT_EQ(membership.record_probe(probe(0, LeaderState{1, 0}, master(0))), UpstreamChange::admitted);
+    EXPECT_EQ(record(membership, probe(0, LeaderState{1, 0}, master(0))), UpstreamChange::admitted);
     EXPECT_EQ(membership.record_forward_failure(0), UpstreamChange::none);
-    EXPECT_EQ(membership.record_probe(probe(0, std::nullopt, master(0))), UpstreamChange::none);
+    EXPECT_EQ(record(membership, probe(0, std::nullopt, master(0))), UpstreamChange::none);
     EXPECT_EQ(membership.record_forward_failure(0), UpstreamChange::ejected);
     EXPECT_EQ(membership.ready_clusters(), std::vector<int>{});
     EXPECT_EQ(membership.record_forward_failure(0), UpstreamChange::none);
-    EXPECT_EQ(membership.record_probe(probe(0, LeaderState{1, 0}, master(0))), UpstreamChange::admitted);
+    EXPECT_EQ(record(membership, probe(0, LeaderState{1, 0}, master(0))), UpstreamChange::admitted);
     EXPECT_EQ(membership.ready_clusters(), std::vector<int>{0});
 }
 
 TEST(Membership, NeverAnsweredSlaveIsNotReady) {
     Membership membership(3);
     membership.set_present({0, 1});
-    membership.record_probe(probe(0, std::nullopt, master(0)));
+    record(membership, probe(0, std::nullopt, master(0)));
     EXPECT_EQ(membership.ready_clusters(), std::vector<int>{});
-    EXPECT_TRUE(membership.find(0)->probed);
+    EXPECT_TRUE(membership.find(0)->probed());
     EXPECT_FALSE(membership.all_probed());
 }
 
 TEST(Membership, KeepsStateOfStayingClustersAndForgetsRemovedOnes) {
     Membership membership(3);
     membership.set_present({0, 1});
-    membership.record_probe(probe(1, LeaderState{1, 0}, replica_of(0, 7)));
+    record(membership, probe(1, LeaderState{1, 0}, replica_of(0, 7)));
     membership.set_present({1, 2});
     EXPECT_EQ(membership.indices(), (std::vector<int>{1, 2}));
     EXPECT_EQ(membership.find(1)->redis->offset, 7);
-    EXPECT_FALSE(membership.find(2)->probed);
-    EXPECT_EQ(membership.record_probe(probe(0, LeaderState{1, 0}, master(0))), UpstreamChange::none);
+    EXPECT_FALSE(membership.find(2)->probed());
+    EXPECT_EQ(record(membership, probe(0, LeaderState{1, 0}, master(0))), UpstreamChange::none);
     EXPECT_FALSE(membership.contains(0));
 }
 
@@ -92,9 +129,9 @@ class EstablishedCoordinator : public ::testing::Test {
 protected:
     EstablishedCoordinator() : coordinator_(async_config()) {
         coordinator_.on_membership({0, 1, 2}, 0);
-        coordinator_.on_probe(probe(0, LeaderState{1, 0}, master(100)), 0, 0);
-        coordinator_.on_probe(probe(1, LeaderState{1, 0}, replica_of(0, 100)), 0, 0);
-        coordinator_.on_probe(probe(2, LeaderState{1, 0}, replica_of(0, 90)), 0, 0);
+        feed(coordinator_, probe(0, LeaderState{1, 0}, master(100)), 0, 0);
+        feed(coordinator_, probe(1, LeaderState{1, 0}, replica_of(0, 100)), 0, 0);
+        feed(coordinator_, probe(2, LeaderState{1, 0}, replica_of(0, 90)), 0, 0);
     }
 
     static Config async_config() {
@@ -108,9 +145,9 @@ protected:
 
     // One probe round at `now` with the followers alive and, last, the leader's Redis dead.
     Decisions round_with_dead_leader(Millis now) {
-        coordinator_.on_probe(probe(1, LeaderState{1, 0}, replica_of(0, 100)), now, now);
-        coordinator_.on_probe(probe(2, LeaderState{1, 0}, replica_of(0, 90)), now, now);
-        return coordinator_.on_probe(probe(0, LeaderState{1, 0}, std::nullopt), now, now);
+        feed(coordinator_, probe(1, LeaderState{1, 0}, replica_of(0, 100)), now, now);
+        feed(coordinator_, probe(2, LeaderState{1, 0}, replica_of(0, 90)), now, now);
+        return feed(coordinator_, probe(0, LeaderState{1, 0}, std::nullopt), now, now);
     }
 
     Coordinator coordinator_;
@@ -128,7 +165,7 @@ TEST_F(EstablishedCoordinator, RecoversWithoutElection) {
 TEST_F(EstablishedCoordinator, ProbesAloneElectWithinThreeIntervals) {
     const Millis death = 1001;  // just after the passing probe at 1000
     for (Millis now = 200; now <= 1000; now += 200) {
-        coordinator_.on_probe(probe(0, LeaderState{1, 0}, master(100)), now, now);
+        feed(coordinator_, probe(0, LeaderState{1, 0}, master(100)), now, now);
     }
     EXPECT_FALSE(round_with_dead_leader(1200).elected);
     EXPECT_FALSE(round_with_dead_leader(1400).elected);
@@ -163,7 +200,7 @@ TEST_F(EstablishedCoordinator, ReportsForAnotherTermOrFromStrangersDoNotCount) {
 
 TEST_F(EstablishedCoordinator, SlaveBehindGetsItsOwnAnnouncementAndTermStays) {
     const Decisions decisions =
-        coordinator_.on_probe(probe(2, LeaderState{0, no_cluster}, replica_of(0, 90)), 100, 100);
+        feed(coordinator_, probe(2, LeaderState{0, no_cluster}, replica_of(0, 90)), 100, 100);
     ASSERT_TRUE(decisions.announce);
     EXPECT_EQ(decisions.announce->to, std::vector<int>{2});
     EXPECT_EQ(decisions.announce->state, (LeaderState{1, 0}));
@@ -188,12 +225,12 @@ TEST_F(EstablishedCoordinator, DrainingAFollowerIsDrainedAtOnce) {
 }
 
 TEST_F(EstablishedCoordinator, ProbeSentBeforeAnOrderDoesNotRepeatIt) {
-    const Decisions first = coordinator_.on_probe(probe(2, LeaderState{1, 0}, master(0)), 200, 210);
+    const Decisions first = feed(coordinator_, probe(2, LeaderState{1, 0}, master(0)), 200, 210);
     EXPECT_EQ(first.redis, (std::vector<ReplicaOf>{{2, 0}}));
     // Sent before the order went out, answered after: it cannot show the order's effect.
-    EXPECT_TRUE(coordinator_.on_probe(probe(2, LeaderState{1, 0}, master(0)), 205, 230).redis.empty());
+    EXPECT_TRUE(feed(coordinator_, probe(2, LeaderState{1, 0}, master(0)), 205, 230).redis.empty());
     // Sent after: the order did not take, so it is given again.
-    EXPECT_EQ(coordinator_.on_probe(probe(2, LeaderState{1, 0}, master(0)), 400, 410).redis,
+    EXPECT_EQ(feed(coordinator_, probe(2, LeaderState{1, 0}, master(0)), 400, 410).redis,
               (std::vector<ReplicaOf>{{2, 0}}));
 }
 
@@ -209,10 +246,10 @@ TEST(Coordinator, FailoverWithLeasesStaysUnderASecond) {
     const auto round = [&](Millis now, bool leader_alive) {
         Decisions last;
         for (int index : {1, 2, 0}) {
-            ClusterProbe answer = probe(index, LeaderState{1, 0}, index == 0 ? master(100) : replica_of(0, 100));
+            BothProbes answer = probe(index, LeaderState{1, 0}, index == 0 ? master(100) : replica_of(0, 100));
             if (index == 0 && !leader_alive) answer.redis.reset();
             answer.lease_nonce = ++nonce;
-            last = coordinator.on_probe(answer, now, now);
+            last = feed(coordinator, answer, now, now);
         }
         for (int index : {0, 1, 2}) coordinator.grant_lease(index, now);
         return last;
@@ -242,17 +279,17 @@ TEST(Coordinator, DrainOfTheOnlyClusterWaitsForACandidate) {
     config.lease_ms = 1;  // an earlier LB run's leases are not what this is about
     Coordinator coordinator{config};
     coordinator.on_membership({0}, 0);
-    coordinator.on_probe(probe(0, LeaderState{1, 0}, master(10)), 0, 0);
+    feed(coordinator, probe(0, LeaderState{1, 0}, master(10)), 0, 0);
     EXPECT_TRUE(coordinator.on_drain_requested(0, 100).drained.empty());
     EXPECT_FALSE(coordinator.drained(0));
     ASSERT_TRUE(coordinator.status().pending);
     EXPECT_EQ(coordinator.status().pending->reason, ElectionReason::leader_drained);
     // A new cluster is still pointed at the draining leader, which serves until it is replaced.
     coordinator.on_membership({0, 1}, 200);
-    const Decisions joined = coordinator.on_probe(probe(1, LeaderState{1, 0}, master(0)), 200, 200);
+    const Decisions joined = feed(coordinator, probe(1, LeaderState{1, 0}, master(0)), 200, 200);
     EXPECT_EQ(joined.redis, (std::vector<ReplicaOf>{{1, 0}}));
     EXPECT_FALSE(joined.elected);
-    const Decisions moved = coordinator.on_probe(probe(1, LeaderState{1, 0}, replica_of(0, 10)), 400, 400);
+    const Decisions moved = feed(coordinator, probe(1, LeaderState{1, 0}, replica_of(0, 10)), 400, 400);
     ASSERT_TRUE(moved.elected);
     EXPECT_EQ(moved.elected->state, (LeaderState{2, 1}));
     EXPECT_EQ(moved.elected->started_at, 100);
@@ -262,11 +299,11 @@ TEST(Coordinator, DrainOfTheOnlyClusterWaitsForACandidate) {
 TEST(Coordinator, StaysRecoveringWhileNoSlaveAnswers) {
     Coordinator coordinator{Config{}};
     coordinator.on_membership({0, 1}, 0);
-    coordinator.on_probe(probe(0, std::nullopt, master(0)), 10, 10);
-    coordinator.on_probe(probe(1, std::nullopt, master(0)), 10, 10);
+    feed(coordinator, probe(0, std::nullopt, master(0)), 10, 10);
+    feed(coordinator, probe(1, std::nullopt, master(0)), 10, 10);
     EXPECT_TRUE(coordinator.on_tick(5000).empty());
     EXPECT_TRUE(coordinator.status().recovering);
-    const Decisions decisions = coordinator.on_probe(probe(1, LeaderState{0, no_cluster}, master(0)), 5200, 5200);
+    const Decisions decisions = feed(coordinator, probe(1, LeaderState{0, no_cluster}, master(0)), 5200, 5200);
     ASSERT_TRUE(decisions.elected);
     EXPECT_EQ(decisions.elected->state, (LeaderState{1, 0}));
 }

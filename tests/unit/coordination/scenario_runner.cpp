@@ -69,30 +69,52 @@ std::string state_text(const LeaderState& state) {
     return std::to_string(state.term) + "/" + cluster_text(state.leader);
 }
 
-// `I slave=down|stopping|T/L redis=down|master|replica:J [offset=N] [nonce=N]`
-ClusterProbe parse_probe(const Args& args) {
-    ClusterProbe probe;
-    probe.index = args.index();
-    if (auto nonce = args.named.find("nonce"); nonce != args.named.end()) {
-        probe.lease_nonce = static_cast<std::uint64_t>(to_int(nonce->second));
+// `I [slave=down|stopping|T/L [nonce=N]] [redis=down|master|replica:J [offset=N]]`: a cluster's
+// slave probe, its Redis probe, or both (the slave's first), as the LB feeds them.
+struct Probes {
+    std::optional<SlaveProbe> slave;
+    std::optional<RedisProbe> redis;
+};
+
+Probes parse_probes(const Args& args) {
+    Probes probes;
+    const int index = args.index();
+    if (auto slave = args.named.find("slave"); slave != args.named.end()) {
+        SlaveProbe probe;
+        probe.index = index;
+        if (auto nonce = args.named.find("nonce"); nonce != args.named.end()) {
+            probe.lease_nonce = static_cast<std::uint64_t>(to_int(nonce->second));
+        }
+        if (slave->second == "stopping") {
+            probe.stopping = true;
+        } else if (slave->second != "down") {
+            probe.state = parse_state(slave->second);
+        }
+        probes.slave = probe;
     }
-    if (const std::string& slave = args.get("slave"); slave == "stopping") {
-        probe.slave_stopping = true;
-    } else if (slave != "down") {
-        probe.slave = parse_state(slave);
+    if (auto redis = args.named.find("redis"); redis != args.named.end()) {
+        RedisProbe probe;
+        probe.index = index;
+        if (redis->second != "down") {
+            RedisInfo info;
+            if (redis->second.rfind("replica:", 0) == 0) {
+                info.role = RedisRole::replica;
+                info.master = static_cast<int>(to_int(redis->second.substr(8)));
+            } else if (redis->second != "master") {
+                throw std::invalid_argument("redis= takes down, master or replica:J");
+            }
+            if (auto offset = args.named.find("offset"); offset != args.named.end()) info.offset = to_int(offset->second);
+            probe.info = info;
+        }
+        probes.redis = probe;
     }
-    const std::string& redis = args.get("redis");
-    if (redis == "down") return probe;
-    RedisInfo info;
-    if (redis.rfind("replica:", 0) == 0) {
-        info.role = RedisRole::replica;
-        info.master = static_cast<int>(to_int(redis.substr(8)));
-    } else if (redis != "master") {
-        throw std::invalid_argument("redis= takes down, master or replica:J");
-    }
-    if (auto offset = args.named.find("offset"); offset != args.named.end()) info.offset = to_int(offset->second);
-    probe.redis = info;
-    return probe;
+    if (!probes.slave && !probes.redis) throw std::invalid_argument("a probe takes slave=, redis= or both");
+    return probes;
+}
+
+void feed(Coordinator& coordinator, const Probes& probes, Millis now, std::vector<Decisions>& results) {
+    if (probes.slave) results.push_back(coordinator.on_slave_probe(*probes.slave, now, now));
+    if (probes.redis) results.push_back(coordinator.on_redis_probe(*probes.redis, now, now));
 }
 
 // `ok`, `absent` or `unanswered`: what the lookup of one cluster's name said.
@@ -156,7 +178,7 @@ std::string redis_text(const std::optional<RedisInfo>& redis) {
 }
 
 std::string cluster_line(int index, const ClusterState& cluster) {
-    if (!cluster.probed) return "cluster " + std::to_string(index) + ": unprobed";
+    if (!cluster.slave_probed && !cluster.redis_probed) return "cluster " + std::to_string(index) + ": unprobed";
     std::string line = "cluster " + std::to_string(index) + ": slave=" +
                        (cluster.slave ? state_text(*cluster.slave) : "down") + " " + redis_text(cluster.redis) +
                        (cluster.admitted ? " admitted" : " ejected");
@@ -227,11 +249,9 @@ std::vector<std::string> ScenarioRunner::run(const ScenarioStep& step) {
         now_ += to_int(args.plain.at(0));
         results.push_back(coordinator().on_tick(now_));
     } else if (name == "probe") {
-        results.push_back(coordinator().on_probe(parse_probe(args), now_, now_));
+        feed(coordinator(), parse_probes(args), now_, results);
     } else if (name == "round") {
-        for (const std::string& line : step.input) {
-            results.push_back(coordinator().on_probe(parse_probe(Args(split(line), 0)), now_, now_));
-        }
+        for (const std::string& line : step.input) feed(coordinator(), parse_probes(Args(split(line), 0)), now_, results);
     } else if (name == "report") {
         results.push_back(coordinator().on_leader_failure(
             LeaderFailureReport{static_cast<int>(to_int(args.get("from"))), to_int(args.get("term"))}, now_));

@@ -48,9 +48,12 @@ public:
     Decisions on_membership(const std::vector<int>& present, Millis now);
     // Time passes: ends the recovery window, retries a pending election, re-announces periodically.
     Decisions on_tick(Millis now);
-    // One cluster's probe result, failed or not, sent at `sent_at` (the time the LB sent the probe,
-    // <= now). Feed each cluster's results in the order they were sent.
-    Decisions on_probe(const ClusterProbe& probe, Millis sent_at, Millis now);
+    // One cluster's slave or Redis probe result, failed or not, sent at `sent_at` (the time the LB
+    // sent the probe, <= now). Feed each part's results in the order they were sent. A Redis probe
+    // of the leader that is not answered by its deadline is fed as failed then, and its answer
+    // when it comes (a slow leader that does answer ends the streak).
+    Decisions on_slave_probe(const SlaveProbe& probe, Millis sent_at, Millis now);
+    Decisions on_redis_probe(const RedisProbe& probe, Millis sent_at, Millis now);
     // A forwarded request answered 503 with X-Leader-Failure.
     Decisions on_leader_failure(const LeaderFailureReport& report, Millis now);
     // A 409 from a slave (announcement or forwarded request) carrying its (term, leader): a higher
@@ -93,7 +96,9 @@ private:
     // What one event brought, for settle().
     struct Event {
         Decisions decisions;
-        std::optional<ClusterProbe> probe;  // from a member
+        // A member's probe result, and which part it was.
+        std::optional<int> slave_probed;
+        std::optional<int> redis_probed;
         Millis probe_sent_at = 0;
     };
 

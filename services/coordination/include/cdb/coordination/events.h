@@ -28,13 +28,22 @@ struct RedisInfo {
     std::int64_t offset = 0;    // master_repl_offset (on a replica: how far it has replicated)
 };
 
-// One probe of cluster `index`: GET /status on its slave and INFO replication on its Redis.
-struct ClusterProbe {
+// A cluster is probed in two independent parts, each on its own schedule and deadline, so that a
+// frozen slave does not hide its healthy Redis, nor a frozen Redis its healthy slave, and no
+// cluster's silence holds another's answers back (docs/ELECTION.md, "Probes").
+
+// GET /status on cluster `index`'s slave.
+struct SlaveProbe {
     int index = no_cluster;
-    std::optional<LeaderState> slave;  // the slave's (term, leader); nullopt: it did not answer in time
-    std::optional<RedisInfo> redis;    // nullopt: Redis unreachable (connect, timeout or error)
-    bool slave_stopping = false;       // the slave answered that it is stopping (then `slave` is nullopt)
+    std::optional<LeaderState> state;  // the slave's (term, leader); nullopt: it did not answer in time
+    bool stopping = false;             // the slave answered that it is stopping (then `state` is nullopt)
     std::optional<std::uint64_t> lease_nonce;  // what the slave's answer carried, for a lease on it
+};
+
+// INFO replication on cluster `index`'s Redis.
+struct RedisProbe {
+    int index = no_cluster;
+    std::optional<RedisInfo> info;  // nullopt: Redis unreachable (connect, timeout or error)
 };
 
 // A slave's `503` with `X-Leader-Failure: term` (docs/PROTOCOL.md §3) on a forwarded request.

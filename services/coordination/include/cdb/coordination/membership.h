@@ -10,12 +10,14 @@
 namespace cdb::coordination {
 
 struct ClusterState {
-    bool probed = false;               // at least one probe result arrived
+    bool slave_probed = false;         // at least one slave probe result arrived
+    bool redis_probed = false;         // at least one Redis probe result arrived
     std::optional<LeaderState> slave;  // latest probe: the slave's (term, leader); nullopt: no answer
     std::optional<RedisInfo> redis;    // latest probe: nullopt if Redis was unreachable
     int slave_failures = 0;            // consecutive failed health probes or forwarded requests
     bool admitted = false;             // receives forwarded requests: since an answer, until ejected
     bool draining = false;             // about to be removed: no forwarding, never chosen as leader
+    bool probed() const { return slave_probed && redis_probed; }
 };
 
 enum class UpstreamChange { none, admitted, ejected };
@@ -27,8 +29,10 @@ public:
     // Makes `present` the set of clusters: new ones start unprobed, missing ones are forgotten.
     void set_present(const std::vector<int>& present);
 
-    // Both return none for a cluster that is not a member (a result still in flight after removal).
-    UpstreamChange record_probe(const ClusterProbe& probe);
+    // None for a cluster that is not a member (a result still in flight after removal).
+    UpstreamChange record_slave_probe(const SlaveProbe& probe);
+    // False for a cluster that is not a member.
+    bool record_redis_probe(const RedisProbe& probe);
     UpstreamChange record_forward_failure(int index);
     // A stopping slave closes its sockets soon: ejected at once, not after `eject_after` failures.
     UpstreamChange record_slave_stopping(int index);
