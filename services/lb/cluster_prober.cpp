@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "cdb/coordination/timings.h"
 #include "cdb/protocol.h"
 #include "cdb/redis_info.h"
 #include "slave_state.h"
@@ -11,14 +12,12 @@
 namespace cdb::lb {
 namespace {
 
-// A slave's probe holds nothing but its own next probe, so this only says how long a slow answer
-// may take and still count: a loaded slave must get its answer in (measured: at 100 ms a busy
-// 2-core machine kept a healthy slave out of forwarding for good).
 UpstreamLimits probe_limits(const DeploymentConfig& config) {
     UpstreamLimits limits;
     limits.connect = std::chrono::milliseconds(config.http.upstream_connect_timeout_ms);
     limits.total = std::chrono::milliseconds(
-        std::min(config.http.upstream_timeout_ms, std::max(2 * config.election.probe_interval_ms, 300)));
+        coordination::election_timings(config.election.probe_interval_ms, config.http.upstream_timeout_ms)
+            .slave_probe_timeout);
     limits.max_response_bytes = 64 * 1024;  // a /status answer or a refusal: a few hundred bytes
     limits.max_idle_per_slave = 1;          // one probe or announcement per cluster at a time, mostly
     limits.max_connections = 4 * protocol::max_clusters;

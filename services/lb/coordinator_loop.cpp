@@ -17,13 +17,12 @@ constexpr coordination::Millis membership_refresh_ms = 1000;
 static_assert(coordination::max_clusters == protocol::max_clusters,
               "the coordinator looks up exactly the cluster indices the wire protocol can name");
 
-// Every round brings a fresh nonce, and every request forwarded after it carries a grant on it: a
-// lease must outlast one interval, with 300 ms for the round itself and a late one (a busy 2-core
-// machine delayed rounds by over 200 ms, and every request then got 503). Any longer would only
-// hold the next election back (docs/ELECTION.md, "Leases").
-coordination::Millis lease_ms(const ElectionConfig& election) { return election.probe_interval_ms + 300LL; }
+coordination::ElectionTimings timings_of(const DeploymentConfig& config) {
+    return coordination::election_timings(config.election.probe_interval_ms, config.http.upstream_timeout_ms);
+}
 
 coordination::Config coordination_config(const DeploymentConfig& config) {
+    const coordination::ElectionTimings timings = timings_of(config);
     coordination::Config converted;
     switch (config.replication.mode) {
         case ReplicationMode::none: converted.mode = coordination::ReplicationMode::none; break;
@@ -31,9 +30,8 @@ coordination::Config coordination_config(const DeploymentConfig& config) {
         case ReplicationMode::sync: converted.mode = coordination::ReplicationMode::sync; break;
     }
     converted.failure_threshold = config.election.failure_threshold;
-    // Long enough for every cluster's first probe round to answer, even a slow one.
-    converted.recovery_window_ms = std::max<coordination::Millis>(1000, 3LL * config.election.probe_interval_ms);
-    converted.lease_ms = lease_ms(config.election);
+    converted.recovery_window_ms = timings.recovery_window;
+    converted.lease_ms = timings.lease;
     converted.size = config.cluster.size;
     // With one host for every cluster (local runs) only the desired size says which exist.
     converted.names_per_cluster = config.cluster.host_template.find("{i}") != std::string::npos;
@@ -44,15 +42,15 @@ coordination::Config coordination_config(const DeploymentConfig& config) {
 
 CoordinatorLoop::CoordinatorLoop(const DeploymentConfig& config, const ClusterAddresses& addresses,
                                  RoutingBoard& board, ReportQueue& reports, Metrics& metrics, const ControlKey& key)
-    : config_(config),
-      addresses_(addresses),
+    : addresses_(addresses),
       board_(board),
       reports_(reports),
       metrics_(metrics),
       key_(key),
+      timings_(timings_of(config)),
       coordinator_(coordination_config(config)),
       prober_(config, addresses, key, metrics),
-      resolver_(std::chrono::milliseconds(std::max(config.election.probe_interval_ms, 200))),
+      resolver_(std::chrono::milliseconds(timings_of(config).name_lookup_timeout)),
       workers_(worker_threads, worker_queue_cap),
       epoch_(std::chrono::steady_clock::now()) {
     metrics_.describe("elections_total", "counter", "Elections held by this LB process.");
@@ -80,7 +78,7 @@ void CoordinatorLoop::request_size(int size) {
 }
 
 void CoordinatorLoop::run() {
-    const Millis interval = config_.election.probe_interval_ms;
+    const Millis interval = timings_.probe_period;
     while (!stopping_) {
         // One publication per batch: a burst of reports must not rebuild the status thousands of times.
         for (const Report& report : reports_.take_until(epoch_ + std::chrono::milliseconds(next_wake()))) {
@@ -109,7 +107,7 @@ void CoordinatorLoop::run() {
 }
 
 coordination::Millis CoordinatorLoop::next_wake() const {
-    const Millis interval = config_.election.probe_interval_ms;
+    const Millis interval = timings_.probe_period;
     Millis wake = next_tick_;
     if (const auto leases_end = coordinator_.wake_at()) wake = std::min(wake, *leases_end);
     if (membership_refreshed_at_ >= 0) wake = std::min(wake, membership_refreshed_at_ + membership_refresh_ms);
@@ -132,7 +130,7 @@ coordination::Millis CoordinatorLoop::next_wake() const {
 }
 
 void CoordinatorLoop::take_probe_answers(Millis now) {
-    const Millis interval = config_.election.probe_interval_ms;
+    const Millis interval = timings_.probe_period;
     const int leader = coordinator_.leader_state().leader;
     std::vector<std::pair<ProbeAnswer, Millis>> answers;
     {
@@ -158,7 +156,7 @@ void CoordinatorLoop::take_probe_answers(Millis now) {
 }
 
 void CoordinatorLoop::send_due_probes(Millis now) {
-    const Millis interval = config_.election.probe_interval_ms;
+    const Millis interval = timings_.probe_period;
     const auto members = coordinator_.status().clusters;
     std::lock_guard<std::mutex> lock(probes_mutex_);
     for (auto it = probes_.begin(); it != probes_.end();) {  // only members are probed

@@ -17,6 +17,7 @@
 #include "cdb/config.h"
 #include "cdb/control_key.h"
 #include "cdb/coordination/coordinator.h"
+#include "cdb/coordination/timings.h"
 #include "cdb/metrics.h"
 #include "cluster_prober.h"
 #include "name_resolver.h"
@@ -80,7 +81,7 @@ private:
     std::optional<SocketAddress> slave_address(int index) const;
     Millis now() const;
 
-    const DeploymentConfig config_;
+    const coordination::ElectionTimings timings_;
     const ClusterAddresses& addresses_;
     RoutingBoard& board_;
     ReportQueue& reports_;

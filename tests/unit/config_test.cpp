@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include "cdb/config.h"
+#include "cdb/config_schema.h"
+#include "cdb/coordination/config.h"
+#include "cdb/coordination/timings.h"
 
 namespace cdb {
 namespace {
@@ -193,6 +196,30 @@ TEST(Config, APasswordInTheFileIsRefused) {
 TEST(Config, EnvNameFollowsThePath) {
     EXPECT_EQ(env_name_for("redis.command_timeout_ms"), "REDIS_COMMAND_TIMEOUT_MS");
     EXPECT_EQ(env_name_for("log_level"), "LOG_LEVEL");
+}
+
+}  // namespace
+}  // namespace cdb
+
+namespace cdb {
+namespace {
+
+// Issue 24: the schema took probe intervals up to 600 000 ms, whose lease (P + 300) the coordinator
+// refuses past 60 000: the LB then exited "cannot start" instead of a config error naming the field.
+TEST(Config, EveryProbeIntervalTheSchemaTakesGivesTimingsTheCoordinatorTakes) {
+    const ConfigField* field = find_config_field("election.probe_interval_ms");
+    ASSERT_NE(field, nullptr);
+    const auto coordinator_config = [](long long probe_interval_ms) {
+        const auto timings = coordination::election_timings(probe_interval_ms, DeploymentConfig{}.http.upstream_timeout_ms);
+        coordination::Config config;
+        config.lease_ms = timings.lease;
+        config.recovery_window_ms = timings.recovery_window;
+        return config;
+    };
+    for (long long probe_interval_ms : {field->min, 200LL, field->max}) {
+        EXPECT_NO_THROW(coordination::validate(coordinator_config(probe_interval_ms))) << probe_interval_ms;
+    }
+    EXPECT_THROW(coordination::validate(coordinator_config(field->max + 1)), std::invalid_argument);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "cdb/config.h"
 #include "cdb/config_schema.h"
+#include "cdb/coordination/timings.h"
 #include "cdb/protocol.h"
 
 #include <rapidjson/document.h>
@@ -181,9 +182,11 @@ std::vector<Entry> make_entries() {
                 [](C& c) -> int& { return c.replication.sync_timeout_ms; }),
         integer("election.failure_threshold", 1, 100, "consecutive leader failures that start an election",
                 [](C& c) -> int& { return c.election.failure_threshold; }),
-        integer("election.probe_interval_ms", 10, max_timeout_ms,
-                "LB probe period; the slaves' lease on the leader lasts this plus 300 ms, and a new leader waits for "
-                "the old one's leases to end (docs/ELECTION.md, \"Leases\")",
+        // At most what keeps the lease derived from it within the coordinator's range.
+        integer("election.probe_interval_ms", 10, coordination::max_probe_interval_ms,
+                "LB probe period; the slaves' lease on the leader lasts this plus " +
+                    std::to_string(coordination::lease_margin_ms) +
+                    " ms, and a new leader waits for the old one's leases to end (docs/ELECTION.md, \"Timings\")",
                 [](C& c) -> int& { return c.election.probe_interval_ms; }),
         choice("log_level", {"trace", "debug", "info", "warn", "error", "critical", "off"},
                "an unknown level is an error", [](C& c) -> std::string& { return c.log_level; }),

@@ -1,6 +1,7 @@
 #include "cdb/coordination/config.h"
 
 #include "cdb/coordination/roster.h"
+#include "cdb/coordination/timings.h"
 
 #include <stdexcept>
 #include <string>
@@ -18,7 +19,7 @@ void validate(const Config& config) {
     require(config.eject_after >= 1, "eject_after", ">= 1");
     require(config.recovery_window_ms >= 0, "recovery_window_ms", ">= 0");
     require(config.reannounce_interval_ms >= 1, "reannounce_interval_ms", ">= 1");
-    require(config.lease_ms >= 1 && config.lease_ms <= 60000, "lease_ms", "from 1 to 60000");
+    require(config.lease_ms >= 1 && config.lease_ms <= max_lease_ms, "lease_ms", "from 1 to " + std::to_string(max_lease_ms));
     require(config.size >= 1 && config.size <= max_clusters, "size", "from 1 to " + std::to_string(max_clusters));
 }
 

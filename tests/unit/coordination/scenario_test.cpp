@@ -64,6 +64,18 @@ TEST_P(Scenario, MatchesExpectedDecisions) {
     if (rewrite) std::ofstream(path) << format_script(script, outputs);
 }
 
+// docs/ELECTION.md's table of files is how a reader finds their way in: it names every header.
+TEST(ElectionDoc, ItsFileTableNamesEveryHeaderOfTheLibrary) {
+    std::ifstream doc(ELECTION_DOC);
+    ASSERT_TRUE(doc) << "cannot read " << ELECTION_DOC;
+    std::stringstream text;
+    text << doc.rdbuf();
+    for (const auto& entry : fs::directory_iterator(COORDINATION_HEADERS_DIR)) {
+        const std::string row = "| `" + entry.path().filename().string() + "` |";
+        EXPECT_NE(text.str().find(row), std::string::npos) << "docs/ELECTION.md has no row " << row;
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Testdata, Scenario, ::testing::ValuesIn(scenario_names()),
                          [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 

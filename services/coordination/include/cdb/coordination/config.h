@@ -16,13 +16,13 @@ struct Config {
     // Consecutive failed health probes or forwarded requests that take a slave out of forwarding.
     int eject_after = 3;
     // Longest wait after a (re)start for every cluster's first probe before the LB settles the
-    // leader from what the slaves that did answer report.
+    // leader from what the slaves that did answer report (ElectionTimings::recovery_window).
     Millis recovery_window_ms = 1000;
     // Period of the announcement to all slaves that repairs any announcement that got lost.
     Millis reannounce_interval_ms = 5000;
     // How long a lease the LB grants a slave on the leader lasts, on the slave's clock, from the
-    // moment the slave sent the nonce it names (docs/ELECTION.md, "Leases"). The LB derives it from
-    // the probe interval (coordinator_loop.cpp); this default is its value for the default 200 ms.
+    // moment the slave sent the nonce it names (docs/ELECTION.md, "Leases"): ElectionTimings::lease.
+    // This default is its value for the default 200 ms probe interval.
     Millis lease_ms = 500;
     // The clusters wanted at start (cluster.size); an operator changes it with on_size_requested.
     int size = 1;

@@ -1,0 +1,17 @@
+#include "cdb/coordination/timings.h"
+
+#include <algorithm>
+
+namespace cdb::coordination {
+
+ElectionTimings election_timings(Millis probe_interval_ms, Millis upstream_timeout_ms) {
+    ElectionTimings timings;
+    timings.probe_period = probe_interval_ms;
+    timings.slave_probe_timeout = std::min<Millis>(upstream_timeout_ms, std::max<Millis>(2 * probe_interval_ms, 300));
+    timings.lease = probe_interval_ms + lease_margin_ms;
+    timings.recovery_window = std::max<Millis>(1000, 3 * probe_interval_ms);
+    timings.name_lookup_timeout = std::max<Millis>(probe_interval_ms, 200);
+    return timings;
+}
+
+}  // namespace cdb::coordination
