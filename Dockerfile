@@ -9,16 +9,16 @@ ARG BASE_IMAGE=debian:bookworm-slim
 FROM ${BASE_IMAGE} AS builder
 # Marks the builder's untagged images, which docker/build-images.sh prunes down to the newest one.
 LABEL org.consult-db.stage=builder
+# Only the services' own build packages: CDB_ONLY_SERVICES leaves the generator, the tests and the
+# benchmarks (yaml-cpp, GoogleTest, cpp-httplib) out of the build.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential cmake pkg-config libpistache-dev \
-      libhiredis-dev rapidjson-dev libyaml-cpp-dev libspdlog-dev libgtest-dev libcpp-httplib-dev \
+      libhiredis-dev rapidjson-dev libspdlog-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# The whole source tree (.dockerignore keeps local builds and state out): the top-level CMakeLists.txt
-# configures the services together with the tests, the generator and the benchmarks. Only the two
-# service binaries are built.
+# The whole source tree (.dockerignore keeps local builds and state out).
 COPY . .
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCDB_ONLY_SERVICES=ON \
  && cmake --build build -j "$(nproc)" --target slave lb \
  && strip build/services/slave/slave build/services/lb/lb
 
