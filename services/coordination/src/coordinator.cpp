@@ -96,7 +96,11 @@ Decisions Coordinator::on_drain_cancelled(int index, Millis now) {
 
 Decisions Coordinator::on_cluster_leaving(int index, Millis now) {
     return handle(now, [&](Event&) {
-        if (!membership_.set_leaving(index, true)) return;
+        const ClusterState* cluster = membership_.find(index);
+        // A stopping slave asks again until it is told that its cluster has handed over: only its
+        // first request opens the gathering window, or the asking itself would hold the move off.
+        if (!cluster || cluster->leaving) return;
+        membership_.set_leaving(index, true);
         leave_requested_at_[index] = now;
         latest_leave_at_ = now;
     });
