@@ -34,6 +34,10 @@ coordination::Config coordination_config(const DeploymentConfig& config) {
     // Long enough for every cluster's first probe round to answer, even a slow one.
     converted.recovery_window_ms = std::max<coordination::Millis>(1000, 3LL * config.election.probe_interval_ms);
     converted.lease_ms = lease_ms(config.election);
+    // Clusters stopped together (a scale-down, a node drain) get their signals within a few
+    // milliseconds of each other; two intervals are still shorter than the lease wait the move
+    // does anyway, so the window costs nothing with the defaults.
+    converted.leave_gathering_ms = std::min<coordination::Millis>(60000, 2LL * config.election.probe_interval_ms);
     converted.size = config.cluster.size;
     // With one host for every cluster (local runs) only the desired size says which exist.
     converted.names_per_cluster = config.cluster.host_template.find("{i}") != std::string::npos;
@@ -117,6 +121,8 @@ void CoordinatorLoop::handle(const Report& report, Millis now) {
         perform(coordinator_.on_slave_stopping(stopping->index, now), now);
     } else if (const auto* state = std::get_if<SlaveStateReport>(&report)) {
         perform(coordinator_.on_slave_state(state->index, state->state, now), now);
+    } else if (const auto* leaving = std::get_if<ClusterLeaving>(&report)) {
+        perform(coordinator_.on_cluster_leaving(leaving->index, now), now);
     }
 }
 
