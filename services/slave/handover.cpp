@@ -24,8 +24,8 @@ constexpr std::chrono::milliseconds attempt_bound{500};
 constexpr std::chrono::milliseconds ask_again_after{50};
 
 // The LB's IPv4 address. getaddrinfo_a, not getaddrinfo: a resolver that does not answer must not
-// hold the stop beyond its bound.
-std::optional<sockaddr_in> resolve(const std::string& host, int port, Clock::time_point deadline) {
+// hold the stop beyond its bound. `absent`: the name does not exist (no LB is deployed there).
+std::optional<sockaddr_in> resolve(const std::string& host, int port, Clock::time_point deadline, bool& absent) {
     addrinfo hints{};
     hints.ai_family = AF_INET;
     hints.ai_socktype = SOCK_STREAM;
@@ -43,6 +43,7 @@ std::optional<sockaddr_in> resolve(const std::string& host, int port, Clock::tim
         // Still running: `request` lives on this stack, so wait for it; the process stops anyway.
         while (::gai_error(&request) == EAI_INPROGRESS) ::gai_suspend(pending, 1, nullptr);
     }
+    absent = ::gai_error(&request) == EAI_NONAME;
     if (::gai_error(&request) != 0 || request.ar_result == nullptr) return std::nullopt;
     sockaddr_in address{};
     std::memcpy(&address, request.ar_result->ai_addr, sizeof address);
@@ -79,7 +80,8 @@ bool Handover::run() {
     std::string problem = "no attempt within the bound";
     while (!handed_over && Clock::now() < deadline) {
         const auto attempt_deadline = std::min(deadline, Clock::now() + attempt_bound);
-        if (const auto address = resolve(lb_host_, lb_port_, attempt_deadline)) {
+        bool absent = false;
+        if (const auto address = resolve(lb_host_, lb_port_, attempt_deadline, absent)) {
             // Strictly growing, even within one millisecond or if the clock steps back a little: the LB
             // accepts each send time once (docs/PROTOCOL.md §10).
             last_sent_at_ms_ = std::max(wall_clock_ms(), last_sent_at_ms_ + 1);
@@ -105,6 +107,7 @@ bool Handover::run() {
             if (!status && problem.find(std::strerror(ECONNREFUSED)) != std::string::npos) break;
         } else {
             problem = "cannot resolve " + lb_host_;
+            if (absent) break;  // the name does not exist: no LB to ask, now or in a moment
         }
         std::this_thread::sleep_until(std::min(deadline, Clock::now() + ask_again_after));
     }
