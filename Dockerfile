@@ -46,7 +46,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends redis-server \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log /var/log/redis
 COPY --from=builder /src/build/services/slave/slave /usr/local/bin/slave
-COPY docker/cluster-run docker/redis-run /usr/local/bin/
+COPY docker/cluster-run docker/redis-run docker/await-handover /usr/local/bin/
 USER 10001:10001
 EXPOSE 8080 6379
 HEALTHCHECK --interval=2s --timeout=1s --start-period=5s --retries=3 CMD ["slave", "--probe", "/healthz"]

@@ -39,7 +39,7 @@ void add_common_fields(YAML::Node service, const Values& values, const std::stri
     service["init"] = true;
     service["restart"] = text(values.string("compose.restart"));
     service["healthcheck"] = healthcheck(values, binary, probe_path);
-    service["stop_grace_period"] = text(seconds(values, "stopGraceSeconds"));
+    service["stop_grace_period"] = text(std::to_string(stop_grace_seconds(values)) + "s");
     service["cap_drop"].push_back(text("ALL"));
     service["security_opt"].push_back(text("no-new-privileges:true"));
     // Nothing writes outside /tmp: Redis's --dir (a replica's copy of the leader's snapshot) is there.

@@ -212,6 +212,11 @@ YAML::Node slave_container(const Deployment& deployment) {
     entry["env"].push_back(named_value("CLUSTER_INDEX", "hostname"));
     entry["env"].push_back(secret_value(deployment, "REDIS_DATA_PASSWORD"));
     entry["env"].push_back(secret_value(deployment, "CONTROL_PLANE_KEY"));
+    // A stopping slave asks the LB to move the leadership off its cluster (docs/PROTOCOL.md §10)
+    // through the Service lb, whose port is not the LB's container port.
+    if (deployment.values.integer("config.handover.lb_port") == 0) {
+        entry["env"].push_back(named_value("HANDOVER_LB_PORT", std::to_string(deployment.values.integer("lb.servicePort"))));
+    }
     entry["ports"].push_back(container_port("http", deployment.values.integer("config.slave.port")));
     add_probes(entry, deployment, http_get("/readyz", "http"), http_get("/healthz", "http"));
     entry["volumeMounts"].push_back(volume_mount("config", config_dir, true));
@@ -237,6 +242,13 @@ YAML::Node redis_container(const Deployment& deployment) {
     }
     entry["ports"].push_back(container_port("redis", values.integer("config.redis.port")));
     add_probes(entry, deployment, tcp_socket("redis"), tcp_socket("redis"));
+    // Both containers get their stop at once, but the slave's hand-over of the leadership needs
+    // this Redis: it stops once the slave says the hand-over is done or has exited, within the
+    // hand-over's bound plus the drain (terminationGracePeriodSeconds covers it: stop_grace_seconds).
+    const long long wait_seconds = (values.integer("config.handover.timeout_ms") + 999) / 1000 + 1;
+    entry["lifecycle"]["preStop"]["exec"]["command"] =
+        argv({"/usr/local/bin/await-handover", std::to_string(values.integer("config.slave.port")),
+              std::to_string(wait_seconds)});
     entry["volumeMounts"].push_back(volume_mount("redis-data", "/data", false));
     return entry;
 }
@@ -265,7 +277,7 @@ YAML::Node pod_template(const Deployment& deployment, const std::string& compone
     // their lb.port field; nothing here needs them.
     spec["enableServiceLinks"] = false;
     spec["automountServiceAccountToken"] = false;
-    spec["terminationGracePeriodSeconds"] = deployment.values.integer("stopGraceSeconds");
+    spec["terminationGracePeriodSeconds"] = stop_grace_seconds(deployment.values);
     spec["securityContext"] = pod_security_context();
     spec["containers"] = containers;
     spec["volumes"] = volumes;

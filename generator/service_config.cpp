@@ -1,5 +1,6 @@
 #include "service_config.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "cdb/config.h"
@@ -79,6 +80,14 @@ YAML::Node service_config(const Values& values, const std::string& host_template
     }
     check_with_the_services_parser(config);
     return config;
+}
+
+// A stopping slave waits up to handover.timeout_ms for the LB to move the leadership off its
+// cluster, then drains (at most 1 s); its Redis stops after it. A grace period shorter than that
+// would kill Redis during the very hand-over it waits for (docs/DEPLOY.md, "Stopping a cluster").
+long long stop_grace_seconds(const Values& values) {
+    const long long needed_ms = values.integer("config.handover.timeout_ms") + stop_grace_margin_ms;
+    return std::max<long long>(values.integer("stopGraceSeconds"), (needed_ms + 999) / 1000);
 }
 
 YAML::Node environment_variables(const YAML::Node& config) {

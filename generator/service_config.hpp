@@ -14,6 +14,10 @@ namespace gen {
 // Values under this prefix are the services' configuration fields: config.redis.port is redis.port.
 inline const std::string config_prefix = "config.";
 
+// What a cluster's stop takes besides the slave's hand-over (handover.timeout_ms): the slave's
+// drain (at most 1 s) and its Redis's own stop.
+inline constexpr long long stop_grace_margin_ms = 2000;
+
 // The schema field that the value `key` sets, or nullptr when `key` is not a `config.*` value.
 const cdb::ConfigField* service_field(const std::string& key);
 
@@ -21,6 +25,10 @@ const cdb::ConfigField* service_field(const std::string& key);
 // then every `config.*` value under its field name (config.redis.port -> redis.port).
 YAML::Node service_config(const Values& values, const std::string& host_template_key, int replicas);
 
+
+// Seconds between SIGTERM and SIGKILL of every container: stopGraceSeconds, raised to what a
+// cluster's stop takes with config.handover.timeout_ms (the hand-over, the drain, Redis's stop).
+long long stop_grace_seconds(const Values& values);
 
 // The fields as a map of environment variables with string values.
 YAML::Node environment_variables(const YAML::Node& config);

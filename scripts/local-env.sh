@@ -24,13 +24,13 @@ process_alive() { [[ -r /proc/$1/stat ]] && [[ $(cut -d' ' -f3 "/proc/$1/stat" 2
 pid_alive() { [[ -f $1 ]] && process_alive "$(cat "$1")"; }
 use_lb_port() { LB_URL="http://127.0.0.1:$(cat "$run_dir/lb_port")"; }
 
-stop_pid_file() {  # SIGTERM, then SIGKILL after 3 s; only processes this script started
+stop_pid_file() {  # SIGTERM, then SIGKILL after $2 s (3 by default); only processes this script started
   local file=$1 pid
   [[ -f $file ]] || return 0
   pid=$(cat "$file")
   if process_alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 30); do process_alive "$pid" || break; sleep 0.1; done
+    for _ in $(seq $(( ${2:-3} * 10 ))); do process_alive "$pid" || break; sleep 0.1; done
     process_alive "$pid" && kill -KILL "$pid" 2>/dev/null
   fi
   rm -f "$file"
@@ -53,7 +53,8 @@ ensure_binaries() {
 }
 
 common_env() {
-  export CLUSTER_HOST_TEMPLATE=127.0.0.1 CLUSTER_PORT_STEP=1 LB_BIND=127.0.0.1 SLAVE_BIND=127.0.0.1
+  export CLUSTER_HOST_TEMPLATE=127.0.0.1 CLUSTER_PORT_STEP=1 LB_BIND=127.0.0.1 SLAVE_BIND=127.0.0.1 \
+    HANDOVER_LB_HOST=127.0.0.1
   SLAVE_PORT=$(cat "$run_dir/slave_base"); REDIS_PORT=$(cat "$run_dir/redis_base"); LB_PORT=$(cat "$run_dir/lb_port")
   export SLAVE_PORT REDIS_PORT LB_PORT
 }
@@ -79,7 +80,10 @@ start_cluster() {  # index
   }
 }
 
-stop_cluster() { stop_pid_file "$run_dir/slave-$1.pid"; stop_pid_file "$run_dir/redis-$1.pid"; }
+# The slave first, and its Redis once it has exited: a stopping slave asks the LB to move the
+# leadership off its cluster, which needs its Redis (docs/PROTOCOL.md §10). 6 s: the hand-over's
+# bound (handover.timeout_ms, 4 s), the drain's (1 s) and room.
+stop_cluster() { stop_pid_file "$run_dir/slave-$1.pid" 6; stop_pid_file "$run_dir/redis-$1.pid"; }
 
 start_lb() {
   pid_alive "$run_dir/lb.pid" && return

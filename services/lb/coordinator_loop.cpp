@@ -32,6 +32,7 @@ coordination::Config coordination_config(const DeploymentConfig& config) {
     converted.failure_threshold = config.election.failure_threshold;
     converted.recovery_window_ms = timings.recovery_window;
     converted.lease_ms = timings.lease;
+    converted.leave_gathering_ms = timings.leave_gathering;
     converted.size = config.cluster.size;
     // With one host for every cluster (local runs) only the desired size says which exist.
     converted.names_per_cluster = config.cluster.host_template.find("{i}") != std::string::npos;
@@ -205,6 +206,8 @@ void CoordinatorLoop::handle(const Report& report, Millis now) {
         perform(coordinator_.on_slave_stopping(stopping->index, now), now);
     } else if (const auto* state = std::get_if<SlaveStateReport>(&report)) {
         perform(coordinator_.on_slave_state(state->index, state->state, now), now);
+    } else if (const auto* leaving = std::get_if<ClusterLeaving>(&report)) {
+        perform(coordinator_.on_cluster_leaving(leaving->index, now), now);
     }
 }
 

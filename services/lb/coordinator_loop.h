@@ -46,6 +46,8 @@ public:
     std::shared_ptr<const CoordinatorSnapshot> snapshot() const;
     // Rescale: clusters at or above `size` first lose the leadership, then leave (docs/DEPLOY.md#scaling).
     void request_size(int size);
+    // Cluster `index`'s slave is stopping and asked to leave (proven and fresh: LbApi checked).
+    void request_leave(int index) { reports_.push(ClusterLeaving{index}); }
 
 private:
     using Millis = coordination::Millis;

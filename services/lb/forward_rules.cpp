@@ -46,7 +46,7 @@ AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term
         const auto reading = response.status == 409 ? read_slave_state(key, response.body) : SlaveStateReading{};
         if (reading.state) {
             verdict.report = SlaveStateReport{slave, *reading.state};
-            verdict.outcome = "stale_term";
+            verdict.outcome = stale_term_outcome;
             verdict.problem = slave_name(slave) + " follows a newer leader term";
         } else if (response.status == 409) {
             verdict.report = ForwardFailure{slave};

@@ -15,6 +15,9 @@
 
 namespace cdb::lb {
 
+// The outcome of an attempt whose slave follows a newer term than the request carried.
+inline constexpr const char* stale_term_outcome = "stale_term";
+
 struct AttemptVerdict {
     std::optional<HttpResponse> answer;  // none: try the next slave
     std::optional<Report> report;        // for the coordinator loop

@@ -13,7 +13,8 @@ namespace cdb::lb {
 struct Forwarder::Exchange {
     std::shared_ptr<const RoutingView> view;
     std::string request_line;    // "POST /set HTTP/1.1\r\n"
-    std::string common_headers;  // everything after Host, the blank line and the body included
+    std::string leader_headers;  // the term, leader and proof of `view`
+    std::string common_headers;  // everything after them, the blank line and the body included
     bool idempotent = false;
     const char* route = "";
     std::size_t next = 0;      // where the search for the next slave starts in view->ready
@@ -21,8 +22,19 @@ struct Forwarder::Exchange {
     std::size_t attempts = 0;  // allowed
     std::size_t made = 0;
     std::string last_problem;
+    bool restamped = false;  // carries a newer term than when it came in
     Reply reply;
 };
+
+namespace {
+std::string leader_lines(const RoutingView& view) {
+    std::string lines;
+    lines.append(protocol::leader_term_header).append(": ").append(std::to_string(view.state.term));
+    lines.append("\r\n").append(protocol::leader_header).append(": ").append(std::to_string(view.state.leader));
+    lines.append("\r\n").append(protocol::leader_proof_header).append(": ").append(view.leader_proof).append("\r\n");
+    return lines;
+}
+}  // namespace
 
 Forwarder::Forwarder(UpstreamClient& upstreams, const ClusterAddresses& addresses, const RoutingBoard& board,
                      ReportQueue& reports, Metrics& metrics, const ControlKey& key, int max_attempts,
@@ -80,10 +92,8 @@ void Forwarder::forward(const HttpRequest& request, const char* route, Reply rep
     if (!request.raw_query.empty()) line.append("?").append(request.raw_query);
     line.append(" HTTP/1.1\r\n");
     std::string& headers = exchange->common_headers;
-    headers.reserve(192 + request.body.size());
-    headers.append(protocol::leader_term_header).append(": ").append(std::to_string(view.state.term));
-    headers.append("\r\n").append(protocol::leader_header).append(": ").append(std::to_string(view.state.leader));
-    headers.append("\r\n").append(protocol::leader_proof_header).append(": ").append(view.leader_proof).append("\r\n");
+    exchange->leader_headers = leader_lines(view);
+    headers.reserve(64 + request.body.size());
     if (auto content_type = request.header("content-type")) headers.append("Content-Type: ").append(*content_type).append("\r\n");
     headers.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n\r\n");
     headers.append(request.body);
@@ -122,17 +132,34 @@ void Forwarder::attempt(std::shared_ptr<Exchange> exchange) {
     if (exchange->idempotent) call.deadline = read_try_timeout_;
     if (auto found = view.addresses.find(slave); found != view.addresses.end()) call.address = found->second;
     const Endpoint target = addresses_.slave(slave);
-    call.request.reserve(exchange->request_line.size() + target.host.size() + exchange->common_headers.size() + 192);
+    call.request.reserve(exchange->request_line.size() + target.host.size() + exchange->leader_headers.size() +
+                         exchange->common_headers.size() + 192);
     call.request.append(exchange->request_line).append("Host: ").append(target.host).append(":");
     call.request.append(std::to_string(target.port)).append("\r\n");
     if (auto grant = view.lease_grant_lines.find(slave); grant != view.lease_grant_lines.end()) {
         call.request.append(grant->second);
     }
-    call.request.append(exchange->common_headers);
+    call.request.append(exchange->leader_headers).append(exchange->common_headers);
     call.done = [this, exchange, slave](UpstreamOutcome outcome) mutable {
         if (!conclude(*exchange, std::move(outcome), slave)) attempt(std::move(exchange));
     };
     upstreams_.submit(std::move(call));
+}
+
+// A slave refused the request's term as stale: an election has just happened. The LB publishes a
+// new term before it announces it, so the board has it by now, and the request's next attempts
+// carry it, on any ready slave (those tried refused only the old term). Once per request. Without
+// it, every slave that had the announcement refused the request, and a client got 503 "follows a
+// newer leader term" at each planned move (issue 20).
+void Forwarder::restamp(Exchange& exchange) {
+    auto current = board_.current();
+    if (exchange.restamped || current->state.term <= exchange.view->state.term || current->ready.empty()) return;
+    exchange.view = std::move(current);
+    exchange.leader_headers = leader_lines(*exchange.view);
+    exchange.restamped = true;
+    exchange.tried.reset();
+    exchange.attempts =
+        exchange.made + std::min<std::size_t>(exchange.view->ready.size(), static_cast<std::size_t>(max_attempts_));
 }
 
 bool Forwarder::conclude(Exchange& exchange, UpstreamOutcome outcome, int slave) {
@@ -148,6 +175,7 @@ bool Forwarder::conclude(Exchange& exchange, UpstreamOutcome outcome, int slave)
     if (verdict.report) reports_.push(std::move(*verdict.report));
     metrics_.add("upstream_attempts_total", label("outcome", verdict.outcome));
     exchange.last_problem = std::move(verdict.problem);
+    if (!verdict.answer && verdict.outcome == stale_term_outcome) restamp(exchange);
     if (!verdict.answer && exchange.made >= exchange.attempts) verdict.answer = no_slave_could_serve(exchange.last_problem);
     if (!verdict.answer) return false;
     answer(exchange, *verdict.answer);

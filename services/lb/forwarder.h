@@ -33,6 +33,7 @@ private:
     int next_slave(Exchange& exchange);
     // Judges an attempt; true when the client has been answered, false to try the next slave.
     bool conclude(Exchange& exchange, UpstreamOutcome outcome, int slave);
+    void restamp(Exchange& exchange);
     void answer(Exchange& exchange, const HttpResponse& response);
 
     const int max_attempts_;

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "cdb/control_key.h"
 #include "cdb/http_server.h"
@@ -32,8 +33,13 @@ std::string election_json(const coordination::ElectionRecord& record, coordinati
 }  // namespace
 
 LbApi::LbApi(CoordinatorLoop& loop, const ClusterAddresses& addresses, ReplicationMode mode, Metrics& metrics,
-             std::string admin_token)
-    : loop_(loop), addresses_(addresses), mode_(mode), metrics_(metrics), admin_token_(std::move(admin_token)) {
+             std::string admin_token, const ControlKey& key)
+    : loop_(loop),
+      addresses_(addresses),
+      mode_(mode),
+      metrics_(metrics),
+      admin_token_(std::move(admin_token)),
+      key_(key) {
     metrics_.describe("admin_rejected_total", "counter", "Admin requests refused for a missing or wrong token.");
 }
 
@@ -50,7 +56,8 @@ void LbApi::add_routes(RouteTable& routes) {
         .exact("PUT", "/lb/size", [this](const HttpRequest& request, std::string_view) {
             if (auto refusal = refuse_unauthorized(request)) return std::move(*refusal);
             return resize(request);
-        });
+        })
+        .exact("PUT", protocol::leave_path, [this](const HttpRequest& request, std::string_view) { return leave(request); });
     // The topology page reads only what /lb/status and /lb/metrics show, so it has their access policy.
     for (const UiAsset& asset : ui_assets()) {
         routes.exact("GET", asset.path, [&asset](const HttpRequest&, std::string_view) {
@@ -72,15 +79,21 @@ std::string LbApi::status_body() const {
     const coordination::Status& status = snapshot->status;
     std::vector<std::string> clusters;
     std::vector<int> draining;
+    std::vector<int> leaving;
     for (const auto& [index, cluster] : status.clusters) {
         const bool departed = std::count(status.departed.begin(), status.departed.end(), index) > 0;
-        if (cluster.draining && !departed) draining.push_back(index);  // still moving off: not drained yet
+        if (cluster.leaving) {
+            leaving.push_back(index);  // stopped on its own: no scale-down to wait for
+        } else if (cluster.draining && !departed) {
+            draining.push_back(index);  // still moving off: not drained yet
+        }
         JsonBuilder entry;
         entry.field("index", index)
             .field("slave", addresses_.slave(index).to_string())
             .field("redis", addresses_.redis(index).to_string())
             .field("admitted", cluster.admitted)
             .field("draining", cluster.draining)
+            .field("leaving", cluster.leaving)
             .field("slave_answering", cluster.slave.has_value())
             .field("slave_failures", cluster.slave_failures);
         if (cluster.slave) entry.field("slave_term", cluster.slave->term).field("slave_leader", cluster.slave->leader);
@@ -105,7 +118,8 @@ std::string LbApi::status_body() const {
         .field("desired_size", status.desired_size)
         .field("ready", status.ready)
         .field("draining", draining)
-        .field("drained", status.departed);
+        .field("drained", status.departed)
+        .field("leaving", leaving);
     if (status.last_election) {
         body.raw_field("last_election", election_json(*status.last_election, now));
     } else {
@@ -153,6 +167,42 @@ HttpResponse LbApi::resize(const HttpRequest& request) {
     const int size = body["size"].GetInt();
     loop_.request_size(size);
     return json_response(202, JsonBuilder().field("size", size).str());
+}
+
+// Anyone who reaches the LB reaches this route, so only a proven, fresh request changes anything
+// (docs/PROTOCOL.md §10); every other is refused and counted, and changes nothing.
+HttpResponse LbApi::leave(const HttpRequest& request) {
+    const auto verdict = protocol::decode_leave_request(key_, request.body);
+    if (!verdict.request) {
+        metrics_.add("control_rejected_total", label("message", "cluster_leave"));
+        return error_response(verdict.unproven ? 403 : 400, verdict.problem);
+    }
+    const protocol::LeaveRequest& leave = *verdict.request;
+    const auto wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    switch (leave_guard_.admit(leave, wall_now)) {
+        case LeaveGuard::Verdict::replayed:
+            metrics_.add("control_rejected_total", label("message", "cluster_leave"));
+            return error_response(409, "sent_at_ms is not later than the last leave request accepted for this "
+                                       "cluster: a replay; nothing was changed");
+        case LeaveGuard::Verdict::out_of_window:
+            metrics_.add("control_rejected_total", label("message", "cluster_leave"));
+            return error_response(409, "sent_at_ms is more than " + std::to_string(protocol::leave_window_ms) +
+                                           " ms from the LB's clock: a replay, or clocks apart; nothing was changed");
+        case LeaveGuard::Verdict::fresh: break;
+    }
+    loop_.request_leave(leave.index);
+    // Handed over once the coordinator has taken the cluster out (a snapshot of the request that
+    // only now reached the loop cannot say so yet: the slave asks again) and no longer has it lead.
+    const auto snapshot = loop_.snapshot();
+    const auto& status = snapshot->status;
+    const auto cluster = status.clusters.find(leave.index);
+    const bool handed_over = cluster == status.clusters.end()
+                                 ? !status.recovering
+                                 : cluster->second.leaving && !status.recovering && status.state.leader != leave.index;
+    return json_response(handed_over ? protocol::leave_handed_over_status : protocol::leave_under_way_status,
+                         JsonBuilder().field("index", leave.index).field("handed_over", handed_over).str());
 }
 
 }  // namespace cdb::lb

@@ -9,18 +9,21 @@
 #include "cdb/metrics.h"
 #include "cdb/route_table.h"
 #include "coordinator_loop.h"
+#include "leave_guard.h"
 
 namespace cdb::lb {
 
 class LbApi {
 public:
     LbApi(CoordinatorLoop& loop, const ClusterAddresses& addresses, ReplicationMode mode, Metrics& metrics,
-          std::string admin_token);
+          std::string admin_token, const ControlKey& key);
     void add_routes(RouteTable& routes);
 
 private:
     std::string status_body() const;
     HttpResponse resize(const HttpRequest& request);
+    // PUT /lb/leave (docs/PROTOCOL.md §10): a stopping slave's request, proven with the control key.
+    HttpResponse leave(const HttpRequest& request);
     // A 401 or 403 when the request does not carry `Authorization: Bearer <admin token>`.
     std::optional<HttpResponse> refuse_unauthorized(const HttpRequest& request);
 
@@ -29,6 +32,8 @@ private:
     const ReplicationMode mode_;
     Metrics& metrics_;
     const std::string admin_token_;
+    const ControlKey& key_;
+    LeaveGuard leave_guard_;
 };
 
 }  // namespace cdb::lb

@@ -49,7 +49,7 @@ struct LbService {
           loop(config, addresses, board, reports, metrics, control_key),
           forwarder(upstreams, addresses, board, reports, metrics, control_key, max_forward_attempts,
                     std::chrono::milliseconds(config.http.upstream_try_timeout_ms)),
-          api(loop, addresses, config.replication.mode, metrics, config.admin_token) {
+          api(loop, addresses, config.replication.mode, metrics, config.admin_token, control_key) {
         metrics.sampled("reports_dropped_total", "counter",
                         "Slave reports dropped because the coordinator loop was behind (queue full).",
                         [this] { return static_cast<double>(reports.dropped()); });

@@ -23,7 +23,13 @@ struct SlaveStateReport {
     int index;
     coordination::LeaderState state;
 };
-using Report = std::variant<coordination::LeaderFailureReport, ForwardFailure, SlaveStopping, SlaveStateReport>;
+// A proven, fresh leave request (docs/PROTOCOL.md §10). One dropped when the queue is full costs
+// nothing: the slave asks again until the LB answers that its cluster has handed over.
+struct ClusterLeaving {
+    int index;
+};
+using Report = std::variant<coordination::LeaderFailureReport, ForwardFailure, SlaveStopping, SlaveStateReport,
+                            ClusterLeaving>;
 
 class ReportQueue {
 public:

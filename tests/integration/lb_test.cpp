@@ -10,9 +10,12 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "cdb/control_key.h"
+#include "cdb/protocol.h"
 #include "local_system.h"
 #include "raw_http.h"
 #include "unanswered_port.h"
@@ -427,6 +430,204 @@ TEST_F(LbTest, ScalingDownMovesTheLeaderBeforeItsClusterLeaves) {
     system_->kill_cluster(1);
     ASSERT_TRUE(system_->wait_ready(1)) << system_->logs();
     EXPECT_EQ(missing_keys(*system_, 0, 30), std::vector<int>{});
+}
+
+// Issue 20: a load of readers and writers, each client writing its own keys and reading each back.
+// Counts what the tests below look at: the failures, the system's designed refusals (see
+// refused_under_a_stall), and the keys acknowledged.
+class WriteReadLoad {
+public:
+    WriteReadLoad(const LocalSystem& system, int clients) : acknowledged_(static_cast<std::size_t>(clients)) {
+        for (int client = 0; client < clients; ++client) {
+            threads_.emplace_back([this, &system, client] {
+                auto http = system.client();
+                for (int i = 0; !done_; ++i) {
+                    const int id = 1000000 + client * 100000 + i;
+                    auto set = http.Post("/set", R"({"key":")" + key(id) + R"(","value":"value-)" + std::to_string(id) + "\"}",
+                                         "application/json");
+                    if (set && set->status == 200) acknowledged_[static_cast<std::size_t>(client)].push_back(id);
+                    auto got = http.Get("/get/" + key(id));
+                    const bool set_counted = count(set);
+                    if (count(got) && set_counted) ++served_;
+                }
+            });
+        }
+    }
+    ~WriteReadLoad() { stop(); }
+    void stop() {
+        done_ = true;
+        for (auto& thread : threads_) {
+            if (thread.joinable()) thread.join();
+        }
+    }
+    int served() const { return served_; }
+    int failed() const { return failed_; }
+    int refused() const { return refused_; }
+    // From the first refusal to the last: how long the system refused, whatever the clients' pace.
+    std::chrono::milliseconds refusing_for() const {
+        if (refused_ == 0) return 0ms;
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(last_refused_ - first_refused_));
+    }
+    std::string failures() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return failures_;
+    }
+    // Acknowledged writes whose key does not read back with its value.
+    std::vector<int> lost(const LocalSystem& system) const {
+        std::vector<int> missing;
+        for (const auto& keys : acknowledged_) {
+            for (int id : keys) {
+                if (system.get(key(id)) != "value-" + std::to_string(id)) missing.push_back(id);
+            }
+        }
+        return missing;
+    }
+    std::size_t acknowledged() const {
+        std::size_t total = 0;
+        for (const auto& keys : acknowledged_) total += keys.size();
+        return total;
+    }
+
+private:
+    // True for a 200 (or a read's 404 of a key whose write was refused).
+    bool count(const httplib::Result& answer) {
+        if (answer && (answer->status == 200 || answer->status == 404)) return true;
+        if (answer && refused_under_a_stall(answer->status, answer->body)) {
+            const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+            if (refused_++ == 0) first_refused_ = now;
+            last_refused_ = now;
+            return false;
+        }
+        ++failed_;
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (failures_.size() < 2000) {
+            failures_ += answer ? std::to_string(answer->status) + " " + answer->body + "\n"
+                                : "no answer: " + httplib::to_string(answer.error()) + "\n";
+        }
+        return false;
+    }
+
+    std::atomic<bool> done_{false};
+    std::atomic<int> served_{0};
+    std::atomic<int> failed_{0};
+    std::atomic<int> refused_{0};
+    std::atomic<std::int64_t> first_refused_{0};
+    std::atomic<std::int64_t> last_refused_{0};
+    mutable std::mutex mutex_;
+    std::string failures_;
+    std::vector<std::vector<int>> acknowledged_;  // per client: only its own thread writes it
+    std::vector<std::thread> threads_;
+};
+
+std::string last_election_reason(const LocalSystem& system) {
+    auto status = system.status();
+    if (!status.HasMember("last_election") || !status["last_election"].IsObject()) return "";
+    return status["last_election"]["reason"].GetString();
+}
+
+// Issue 20: a stopped leader cluster (docker compose stop, a pod deleted) used to take its Redis
+// with it, and the LB found out by failing probes: 503 and 504 bursts, an election for a failure.
+// Now the slave asks the LB to move the leadership first, and its Redis goes only after that.
+TEST_F(LbTest, StoppingTheLeadersClusterMovesTheLeaderBeforeItsRedisGoes) {
+    ASSERT_NO_FATAL_FAILURE(start(3, default_timing_env));
+    ASSERT_NO_FATAL_FAILURE(wait_followers(2));
+    const int old_leader = system_->leader();
+    const long long old_term = system_->term();
+    WriteReadLoad load(*system_, 16);
+    ASSERT_TRUE(wait_until([&] { return load.served() >= 200; }, 10000ms)) << system_->logs();
+
+    EXPECT_EQ(system_->stop_clusters({old_leader}), std::vector<int>{0}) << system_->slave(old_leader).log();
+    const int served_at_stop = load.served();
+    ASSERT_TRUE(wait_until([&] { return load.served() >= served_at_stop + 300; }, 10000ms)) << system_->logs();
+    load.stop();
+
+    EXPECT_NE(system_->leader(), old_leader);
+    EXPECT_GT(system_->term(), old_term);
+    // A planned move, not a failure found by probes of a dead Redis.
+    EXPECT_EQ(last_election_reason(*system_), "leader-drained") << system_->logs();
+    EXPECT_EQ(load.failed(), 0) << load.failures() << system_->logs();
+    EXPECT_EQ(load.lost(*system_), std::vector<int>{}) << load.acknowledged() << " acknowledged";
+    // The move waits for the old leader's leases (docs/ELECTION.md, "Leases"): requests are refused
+    // with 503 "no lease" (nothing sent to a Redis) for about half a second, by design.
+    EXPECT_LT(load.refusing_for(), 2000ms) << load.refused() << " refused\n" << system_->logs() << system_->slave(old_leader).log();
+    std::cerr << "[ measured ] " << load.served() << " served, " << load.refused() << " refused (lease) over "
+              << load.refusing_for().count() << " ms, " << load.failed() << " failed, " << load.acknowledged()
+              << " writes acknowledged, " << load.lost(*system_).size() << " lost\n";
+}
+
+// Issue 20: PUT /lb/leave is on the LB's public port. Only a request proven with the control-plane
+// key and newer than any the LB accepted for that cluster (and within its window) changes anything.
+TEST_F(LbTest, AForgedOrReplayedLeaveRequestChangesNothing) {
+    ASSERT_NO_FATAL_FAILURE(start(3));
+    const int leader = system_->leader();
+    const int follower = (leader + 1) % 3;
+    const long long term = system_->term();
+    const ControlKey key(test_control_plane_key);
+    const ControlKey another_key(std::string(40, 'z'));
+    const auto wall_now = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    const auto send = [&](const std::string& body) {
+        auto answer = system_->client().Put(protocol::leave_path, body, "application/json");
+        return answer ? answer->status : -1;
+    };
+
+    // Forged: another key's proof, no proof, a malformed body.
+    EXPECT_EQ(send(protocol::encode_leave_request(another_key, {leader, wall_now()})), 403);
+    EXPECT_EQ(send(R"({"index":)" + std::to_string(leader) + R"(,"sent_at_ms":)" + std::to_string(wall_now()) + "}"), 403);
+    EXPECT_EQ(send(R"({"index":300,"sent_at_ms":1,"proof":"00"})"), 400);
+    // Proven but old: made 60 s ago (outside the LB's window), as a request kept for later would be.
+    EXPECT_EQ(send(protocol::encode_leave_request(key, {leader, wall_now() - 60000})), 409);
+
+    // A real request of a follower whose slave does not stop: taken out, then back at the next probe
+    // that finds its slave serving. Played again, it changes nothing.
+    const std::string captured = protocol::encode_leave_request(key, {follower, wall_now()});
+    const auto leaving = [&] {
+        auto status = system_->status();
+        return status.HasMember("leaving") && !status["leaving"].Empty();
+    };
+    const int first = send(captured);
+    EXPECT_TRUE(first == 200 || first == 202) << first;
+    ASSERT_TRUE(wait_until(leaving, 2000ms)) << system_->logs();  // until its next probe, 100 ms
+    ASSERT_TRUE(wait_until([&] { return !leaving() && system_->ready().size() == 3; }, 5000ms)) << system_->logs();
+    EXPECT_EQ(send(captured), 409);
+    // Nothing to wait for: a leave taken would show at once, and stay until the next probe.
+    EXPECT_FALSE(wait_until(leaving, 500ms));
+    EXPECT_EQ(system_->leader(), leader);
+    EXPECT_EQ(system_->term(), term);
+    const std::string metrics = system_->client().Get("/lb/metrics")->body;
+    EXPECT_NE(metrics.find(R"(lb_control_rejected_total{message="cluster_leave"} 5)"), std::string::npos) << metrics;
+}
+
+// Issue 20: clusters stopped together (a Parallel scale-down, a node drain): the leader and the
+// follower the election would choose leave at once. The leader goes to the third cluster, never to
+// the follower that is about to go, and no acknowledged write is lost.
+TEST_F(LbTest, TheLeaderAndItsBestFollowerLeavingTogetherHandTheLeadershipToTheThird) {
+    ASSERT_NO_FATAL_FAILURE(start(3, default_timing_env));
+    ASSERT_NO_FATAL_FAILURE(wait_followers(2));
+    ASSERT_EQ(write_keys(*system_, 0, 30), 30);
+    const int leader = system_->leader();
+    // With the followers caught up (equal offsets) the election takes the lowest index.
+    std::vector<int> followers;
+    for (int index = 0; index < 3; ++index) {
+        if (index != leader) followers.push_back(index);
+    }
+    const int best = followers.front();
+    const int third = followers.back();
+    WriteReadLoad load(*system_, 16);
+    ASSERT_TRUE(wait_until([&] { return load.served() >= 100; }, 10000ms)) << system_->logs();
+
+    EXPECT_EQ(system_->stop_clusters({leader, best}), (std::vector<int>{0, 0}));
+    const int served_at_stop = load.served();
+    ASSERT_TRUE(wait_until([&] { return load.served() >= served_at_stop + 200; }, 10000ms)) << system_->logs();
+    load.stop();
+
+    EXPECT_EQ(system_->leader(), third) << system_->logs();
+    EXPECT_EQ(last_election_reason(*system_), "leader-drained");
+    EXPECT_EQ(load.failed(), 0) << load.failures() << system_->logs();
+    EXPECT_EQ(missing_keys(*system_, 0, 30), std::vector<int>{});
+    EXPECT_EQ(load.lost(*system_), std::vector<int>{});
 }
 
 // Issue 12, finding 1: one request straight to a slave, with a higher term and a cluster that does

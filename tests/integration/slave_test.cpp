@@ -68,7 +68,9 @@ protected:
             {"REDIS_CONNECT_TIMEOUT_MS", "200"},    {"LIMITS_MAX_VALUE_BYTES", "64"},
             {"LIMITS_MAX_KEY_BYTES", "32"},         {"LIMITS_MAX_LIST_COUNT", "50"},
             {"HTTP_HEADER_TIMEOUT_MS", "500"},      {"REPLICATION_MODE", "sync"},
-            {"REDIS_DATA_PASSWORD", test_data_user.password}, {"CONTROL_PLANE_KEY", test_control_plane_key}};
+            {"REDIS_DATA_PASSWORD", test_data_user.password}, {"CONTROL_PLANE_KEY", test_control_plane_key},
+            // No LB here to hand a leadership over to (docs/PROTOCOL.md §10): a stop drains at once.
+            {"HANDOVER_TIMEOUT_MS", "0"}};
         for (auto& [key, value] : extra) env[key] = value;
         slave_ = std::make_unique<ChildProcess>("slave", std::vector<std::string>{SLAVE_BINARY}, env);
         ASSERT_TRUE(wait_until([&] { return client().Get("/healthz"); }, 5000ms)) << slave_->log();

@@ -29,6 +29,7 @@ std::map<std::string, std::string> LocalSystem::service_env(int size) const {
                                            {"SLAVE_PORT", std::to_string(base_)},
                                            {"REDIS_PORT", std::to_string(base_ + max_test_clusters)},
                                            {"LB_PORT", std::to_string(lb_port())},
+                                           {"HANDOVER_LB_HOST", "127.0.0.1"},
                                            {"SLAVE_BIND", "127.0.0.1"},
                                            {"LB_BIND", "127.0.0.1"}};
     for (const auto& [key, value] : env_) env[key] = value;
@@ -49,6 +50,22 @@ void LocalSystem::kill_cluster(int index) {
     slaves_.at(index)->signal(SIGKILL);
     slaves_.at(index)->wait_exit(5000ms);
     redis_.at(index)->kill();
+}
+
+std::vector<int> LocalSystem::stop_clusters(const std::vector<int>& indices) {
+    for (int index : indices) slaves_.at(index)->signal(SIGTERM);
+    std::vector<int> statuses;
+    for (int index : indices) {
+        // The hand-over's bound (handover.timeout_ms, 4 s) and the drain's (1 s), with room.
+        const auto status = slaves_.at(index)->wait_exit(7000ms);
+        if (!status) {
+            slaves_.at(index)->signal(SIGKILL);
+            slaves_.at(index)->wait_exit(5000ms);
+        }
+        statuses.push_back(status.value_or(-1));
+        redis_.at(index)->kill();
+    }
+    return statuses;
 }
 
 void LocalSystem::start_lb(int size, std::vector<std::string> launcher) {

@@ -20,6 +20,11 @@ public:
 
     void start_cluster(int index);   // its Redis and slave
     void kill_cluster(int index);    // SIGKILL both, like a crashed machine
+    // The platform's stop of these clusters at once (docker compose stop, pods deleted by a
+    // scale-down): SIGTERM to their slaves, which hand the leadership over and drain; each Redis
+    // goes only once its slave has exited, as cluster-run and the redis container's preStop do.
+    // Returns the slaves' exit statuses (-1: still running after the bound, then killed).
+    std::vector<int> stop_clusters(const std::vector<int>& indices);
     // `launcher`: a command the LB runs under (e.g. prlimit with its options and "--").
     void start_lb(int size, std::vector<std::string> launcher = {});
     void stop_lb();                  // SIGTERM, waits for the exit

@@ -125,6 +125,18 @@ std::vector<Entry> make_entries() {
                 "waits on a slave, no request changes threads), like an nginx worker. 0: one per CPU the LB may run "
                 "on (its CPU affinity); in a container with a CPU limit but no cpuset, set the limit",
                 [](C& c) -> int& { return c.lb.threads; }),
+        not_for_the_generator(text("handover.lb_host",
+             "host the slaves reach the LB at, to ask it to move the leadership off their cluster when they are "
+             "told to stop (docs/PROTOCOL.md §10): `lb` (Compose service, Kubernetes Service), `127.0.0.1` (local)",
+             [](C& c) -> std::string& { return c.handover.lb_host; })),
+        integer("handover.lb_port", 0, max_port,
+                "port the slaves reach the LB at; 0: `lb.port` (the Kubernetes Service has its own, "
+                "`lb.servicePort`)",
+                [](C& c) -> int& { return c.handover.lb_port; }),
+        integer("handover.timeout_ms", 0, 60000,
+                "longest a stopping slave waits for the LB to move the leadership off its cluster before it stops "
+                "anyway (its Redis waits for it); 0: no hand-over. The stop grace period must cover it plus 2 s",
+                [](C& c) -> int& { return c.handover.timeout_ms; }),
         integer("http.header_timeout_ms", 1, max_timeout_ms, "a client must send all headers within this time",
                 [](C& c) -> int& { return c.http.header_timeout_ms; }),
         integer("http.body_timeout_ms", 1, max_timeout_ms, "a client must send the body within this time",

@@ -20,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 
 // Connecting, sending and reading the answer all share it: a health check that hangs would keep
 // the container runtime's check waiting, whichever step hangs.
-constexpr std::chrono::seconds probe_bound{1};
+constexpr std::chrono::milliseconds probe_bound{1000};
 // A status line is about 20 bytes; anything longer without its CRLF is not an HTTP answer.
 constexpr std::size_t max_status_line_bytes = 256;
 
@@ -74,9 +74,11 @@ bool is_plain_path(const std::string& path) {
     return true;
 }
 
-// The answer's status code, or why there is none in `problem`.
-std::optional<int> fetch_status(int port, const std::string& path, std::string& problem) {
-    const auto deadline = Clock::now() + probe_bound;
+// The answer's status code to `request`, sent to `address` within `bound`, or why there is none in
+// `problem`.
+std::optional<int> fetch_status(const sockaddr_in& address, const std::string& request, std::chrono::milliseconds bound,
+                                std::string& problem) {
+    const auto deadline = Clock::now() + bound;
     const auto failed = [&problem](const std::string& what) -> std::optional<int> {
         problem = what;
         return std::nullopt;
@@ -85,10 +87,6 @@ std::optional<int> fetch_status(int port, const std::string& path, std::string& 
 
     Socket socket;
     if (socket.descriptor() < 0) return system_error("socket");
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(socket.descriptor(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
         if (errno != EINPROGRESS) return system_error("connect");
         if (!wait_until_ready(socket.descriptor(), POLLOUT, deadline)) return failed("connect: timed out");
@@ -98,8 +96,6 @@ std::optional<int> fetch_status(int port, const std::string& path, std::string& 
         if (error != 0) return failed(std::string("connect: ") + std::strerror(error));
     }
 
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                                "\r\nConnection: close\r\n\r\n";
     for (std::size_t sent = 0; sent < request.size();) {
         if (!wait_until_ready(socket.descriptor(), POLLOUT, deadline)) return failed("send: timed out");
         const ssize_t written =
@@ -116,7 +112,9 @@ std::optional<int> fetch_status(int port, const std::string& path, std::string& 
             return status;
         }
         if (received.size() > max_status_line_bytes) return failed("no HTTP status line in the answer");
-        if (!wait_until_ready(socket.descriptor(), POLLIN, deadline)) return failed("no answer within 1 s");
+        if (!wait_until_ready(socket.descriptor(), POLLIN, deadline)) {
+            return failed("no answer within " + std::to_string(bound.count()) + " ms");
+        }
         char buffer[512];
         const ssize_t got = ::recv(socket.descriptor(), buffer, sizeof buffer, 0);
         if (got == 0) return failed("the connection closed before a status line");
@@ -132,8 +130,14 @@ int run_probe(int port, const std::string& path) {
         std::cerr << "probe: " << path << " is not a path (it starts with / and has no spaces)\n";
         return 1;
     }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                                "\r\nConnection: close\r\n\r\n";
     std::string problem;
-    const auto status = fetch_status(port, path, problem);
+    const auto status = fetch_status(address, request, probe_bound, problem);
     if (!status) {
         std::cerr << "probe " << path << ": " << problem << '\n';
         return 1;
@@ -143,6 +147,21 @@ int run_probe(int port, const std::string& path) {
         return 1;
     }
     return 0;
+}
+
+std::optional<int> put_json(const sockaddr_in& address, const std::string& path, const std::string& body,
+                            std::chrono::milliseconds bound, std::string& problem) {
+    if (!is_plain_path(path)) {
+        problem = path + " is not a path";
+        return std::nullopt;
+    }
+    char host[INET_ADDRSTRLEN] = "";
+    ::inet_ntop(AF_INET, &address.sin_addr, host, sizeof host);
+    const std::string request = "PUT " + path + " HTTP/1.1\r\nHost: " + host + ":" +
+                                std::to_string(ntohs(address.sin_port)) +
+                                "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    return fetch_status(address, request, bound, problem);
 }
 
 }  // namespace cdb

@@ -23,6 +23,10 @@ std::string lease_message(const LeaseGrant& grant) {
            std::to_string(grant.nonce) + " " + std::to_string(grant.duration_ms);
 }
 
+std::string leave_message(const LeaveRequest& request) {
+    return "consult-db/cluster-leave/v1 " + std::to_string(request.index) + " " + std::to_string(request.sent_at_ms);
+}
+
 std::optional<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t max) {
     if (text.empty() || text.size() > 19) return std::nullopt;
     std::uint64_t value = 0;
@@ -160,6 +164,36 @@ LeaseGrantVerdict decode_lease_grant(const ControlKey& key, std::string_view hea
         return verdict;
     }
     verdict.grant = grant;
+    return verdict;
+}
+
+std::string encode_leave_request(const ControlKey& key, const LeaveRequest& request) {
+    return JsonBuilder()
+        .field("index", request.index)
+        .field("sent_at_ms", request.sent_at_ms)
+        .field("proof", key.prove(leave_message(request)))
+        .str();
+}
+
+LeaveVerdict decode_leave_request(const ControlKey& key, const std::string& body) {
+    LeaveVerdict verdict;
+    verdict.problem = R"(body must be {"index": int 0..)" + std::to_string(max_clusters - 1) +
+                      R"(, "sent_at_ms": int 1..)" + std::to_string(max_term) + R"(, "proof": string})";
+    rapidjson::Document document;
+    if (parse_json_input(document, body) || !document.IsObject()) return verdict;
+    const auto index = integer_member(document, "index");
+    const auto sent_at = integer_member(document, "sent_at_ms");
+    if (!index || !valid_leader(*index) || !sent_at || *sent_at < 1 || *sent_at > max_term) return verdict;
+    const LeaveRequest request{static_cast<int>(*index), *sent_at};
+    const auto proof = string_member(document, "proof");
+    if (!proof || !key.verify(leave_message(request), *proof)) {
+        verdict.unproven = true;
+        verdict.problem = "the leave request's proof is not a slave's: is CONTROL_PLANE_KEY the same on the LB and "
+                          "the slaves? (docs/SECURITY.md)";
+        return verdict;
+    }
+    verdict.request = request;
+    verdict.problem.clear();
     return verdict;
 }
 

@@ -35,6 +35,9 @@ void Coordinator::set_members(const std::vector<int>& present) {
     for (auto it = contacts_.begin(); it != contacts_.end();) {
         it = membership_.contains(it->first) ? std::next(it) : contacts_.erase(it);
     }
+    for (auto it = leave_requested_at_.begin(); it != leave_requested_at_.end();) {
+        it = membership_.contains(it->first) ? std::next(it) : leave_requested_at_.erase(it);
+    }
 }
 
 Decisions Coordinator::on_tick(Millis now) {
@@ -99,6 +102,18 @@ Decisions Coordinator::on_drain_cancelled(int index, Millis now) {
     return handle(now, [&](Event&) { membership_.set_draining(index, false); });
 }
 
+Decisions Coordinator::on_cluster_leaving(int index, Millis now) {
+    return handle(now, [&](Event&) {
+        const ClusterState* cluster = membership_.find(index);
+        // A stopping slave asks again until it is told that its cluster has handed over: only its
+        // first request opens the gathering window, or the asking itself would hold the move off.
+        if (!cluster || cluster->leaving) return;
+        membership_.set_leaving(index, true);
+        leave_requested_at_[index] = now;
+        latest_leave_at_ = now;
+    });
+}
+
 Decisions Coordinator::on_size_requested(int size, Millis now) {
     return handle(now, [&](Event&) {
         roster_.request_size(std::clamp(size, 1, max_clusters));
@@ -116,7 +131,22 @@ Decisions Coordinator::on_names_resolved(const std::vector<NameLookup>& lookups,
 // A drain of a cluster wanted again (a scale-down cancelled by a scale-up) is cancelled: it keeps
 // whatever leadership it still has.
 void Coordinator::drain_unwanted() {
-    for (int index : membership_.indices()) membership_.set_draining(index, !roster_.wanted(index));
+    for (int index : membership_.indices()) {
+        membership_.set_draining(index, !roster_.wanted(index) || membership_.find(index)->leaving);
+    }
+}
+
+// A slave that asked to leave answers every probe after its request with "stopping" (it began its
+// drain before it asked), so a probe sent after the request that finds a slave serving found a new
+// process: the cluster was restarted (a rolling restart) and is wanted again.
+void Coordinator::end_leave_of_restarted(const Event& event) {
+    if (!event.slave_probed || !membership_.find(*event.slave_probed)->slave) return;
+    const int index = *event.slave_probed;
+    auto leave = leave_requested_at_.find(index);
+    if (leave == leave_requested_at_.end() || event.probe_sent_at <= leave->second) return;
+    leave_requested_at_.erase(leave);
+    membership_.set_leaving(index, false);
+    membership_.set_draining(index, !roster_.wanted(index));
 }
 
 std::optional<LeaseGrant> Coordinator::grant_lease(int index, Millis now) {
@@ -128,8 +158,11 @@ std::optional<LeaseGrant> Coordinator::grant_lease(int index, Millis now) {
 
 std::optional<Millis> Coordinator::wake_at() const {
     const auto& pending = election_.pending();
-    if (!pending || !pending->waits_for_leases) return std::nullopt;
-    return leases_.all_ended_by();
+    if (!pending || (!pending->waits_for_leases && !pending->gathers_leavers)) return std::nullopt;
+    Millis at = std::numeric_limits<Millis>::min();
+    if (pending->waits_for_leases) at = leases_.all_ended_by();
+    if (pending->gathers_leavers) at = std::max(at, *latest_leave_at_ + config_.leave_gathering_ms);
+    return at;
 }
 
 bool Coordinator::drained(int index) const {
@@ -164,6 +197,7 @@ Decisions Coordinator::handle(Millis now, const std::function<void(Event&)>& app
     const std::vector<int> drained_before = drained_clusters();
     Event event;
     apply(event);
+    end_leave_of_restarted(event);
     settle(now, before, drained_before, event);
     return std::move(event.decisions);
 }
@@ -174,7 +208,9 @@ void Coordinator::settle(Millis now, const LeaderState& before, const std::vecto
         const bool round_done = membership_.all_probed() || now - *started_at_ >= config_.recovery_window_ms;
         if (!round_done || !election_.finish_recovery(membership_)) return;
     }
-    event.decisions.elected = election_.step(membership_, now, leases_.all_ended_by());
+    const Millis gathered_at = latest_leave_at_ ? *latest_leave_at_ + config_.leave_gathering_ms
+                                                : std::numeric_limits<Millis>::min();
+    event.decisions.elected = election_.step(membership_, now, leases_.all_ended_by(), gathered_at);
     if (event.decisions.elected) {
         recent_elections_.push_back(*event.decisions.elected);
         if (recent_elections_.size() > recent_elections_kept) recent_elections_.erase(recent_elections_.begin());
@@ -184,7 +220,11 @@ void Coordinator::settle(Millis now, const LeaderState& before, const std::vecto
     const std::vector<int> drained_now = drained_clusters();
     std::set_difference(drained_now.begin(), drained_now.end(), drained_before.begin(), drained_before.end(),
                         std::back_inserter(event.decisions.drained));
-    for (int index : event.decisions.drained) roster_.depart(index);
+    // A cluster that left on its own is no scale-down: the roster keeps wanting it, so that the
+    // pod that replaces it (same name) is admitted as soon as it serves.
+    for (int index : event.decisions.drained) {
+        if (!membership_.find(index)->leaving) roster_.depart(index);
+    }
 }
 
 // After a leader change every cluster is checked; otherwise only the one a Redis probe just described

@@ -71,7 +71,8 @@ bool LeaderElection::leader_serving(const Membership& membership) const {
            (!pending_ || pending_->reason == ElectionReason::leader_drained);
 }
 
-std::optional<ElectionRecord> LeaderElection::step(const Membership& membership, Millis now, Millis leases_end) {
+std::optional<ElectionRecord> LeaderElection::step(const Membership& membership, Millis now, Millis leases_end,
+                                                   Millis planned_not_before) {
     const std::optional<ElectionReason> reason = needed(membership);
     if (!reason) {
         pending_.reset();
@@ -89,7 +90,8 @@ std::optional<ElectionRecord> LeaderElection::step(const Membership& membership,
         return std::nullopt;
     }
     pending_->waits_for_leases = chosen && state_.term > 0 && now < leases_end;
-    if (!chosen || pending_->waits_for_leases) return std::nullopt;
+    pending_->gathers_leavers = chosen && *reason == ElectionReason::leader_drained && now < planned_not_before;
+    if (!chosen || pending_->waits_for_leases || pending_->gathers_leavers) return std::nullopt;
     const ElectionRecord record{LeaderState{state_.term + 1, *chosen}, *reason, pending_->since, now};
     follow(record.state, membership);
     last_election_ = record;

@@ -72,6 +72,14 @@ bool Membership::set_draining(int index, bool draining) {
     return true;
 }
 
+bool Membership::set_leaving(int index, bool leaving) {
+    auto it = clusters_.find(index);
+    if (it == clusters_.end()) return false;
+    it->second.leaving = leaving;
+    if (leaving) it->second.draining = true;
+    return true;
+}
+
 const ClusterState* Membership::find(int index) const {
     auto it = clusters_.find(index);
     return it == clusters_.end() ? nullptr : &it->second;

@@ -147,6 +147,8 @@ Config parse_config(const Args& args) {
             config.reannounce_interval_ms = to_int(value);
         } else if (key == "lease") {
             config.lease_ms = to_int(value);
+        } else if (key == "gather") {
+            config.leave_gathering_ms = to_int(value);
         } else if (key == "size") {
             config.size = static_cast<int>(to_int(value));
         } else if (key == "names") {
@@ -184,6 +186,7 @@ std::string cluster_line(int index, const ClusterState& cluster) {
                        (cluster.admitted ? " admitted" : " ejected");
     if (cluster.slave_failures > 0) line += " slave-failures=" + std::to_string(cluster.slave_failures);
     if (cluster.draining) line += " draining";
+    if (cluster.leaving) line += " leaving";
     return line;
 }
 
@@ -217,7 +220,8 @@ std::vector<std::string> render(const Status& status) {
     if (status.pending) {
         lines.push_back(std::string("pending reason=") + to_string(status.pending->reason) +
                         " since=" + std::to_string(status.pending->since) +
-                        (status.pending->waits_for_leases ? " waits-for-leases" : ""));
+                        (status.pending->waits_for_leases ? " waits-for-leases" : "") +
+                        (status.pending->gathers_leavers ? " gathers-leavers" : ""));
     }
     if (status.last_election) lines.push_back("last-election " + election_text(*status.last_election));
     for (const auto& [index, cluster] : status.clusters) lines.push_back(cluster_line(index, cluster));
@@ -290,6 +294,8 @@ std::vector<std::string> ScenarioRunner::run(const ScenarioStep& step) {
         results.push_back(coordinator().on_drain_requested(args.index(), now_));
     } else if (name == "undrain") {
         results.push_back(coordinator().on_drain_cancelled(args.index(), now_));
+    } else if (name == "leave") {
+        results.push_back(coordinator().on_cluster_leaving(args.index(), now_));
     } else {
         throw std::invalid_argument("unknown command `" + name + "`");
     }

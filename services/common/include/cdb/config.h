@@ -70,6 +70,13 @@ struct ElectionConfig {
     int probe_interval_ms = 200;
 };
 
+// How a slave that is told to stop hands its cluster's leadership over first (docs/PROTOCOL.md §10).
+struct HandoverConfig {
+    std::string lb_host = "lb";  // where the slave reaches the LB: its Compose service, its Kubernetes Service
+    int lb_port = 0;             // 0: lb.port (the Kubernetes Service has a port of its own)
+    int timeout_ms = 4000;       // the longest the slave waits for the LB before it stops anyway; 0: no hand-over
+};
+
 struct DeploymentConfig {
     ClusterConfig cluster;
     ListenConfig slave;
@@ -81,6 +88,7 @@ struct DeploymentConfig {
     LimitsConfig limits;
     ReplicationConfig replication;
     ElectionConfig election;
+    HandoverConfig handover;
     std::string log_level = "info";
     // Secrets, read from the environment only (docs/SECURITY.md).
     std::string control_plane_key;  // both services: proves that a control message comes from the LB

@@ -93,4 +93,30 @@ struct LeaseGrantVerdict {
 };
 LeaseGrantVerdict decode_lease_grant(const ControlKey& key, std::string_view header);
 
+// §10. A slave told to stop asks the LB to move the leadership off its cluster first: PUT /lb/leave
+// {"index", "sent_at_ms", "proof"}. `sent_at_ms`: milliseconds since the Unix epoch on the slave's
+// clock, strictly growing for each index (the LB keeps the last one it accepted) and within
+// `leave_window_ms` of the LB's clock: a captured request cannot be played again, nor kept for later.
+inline constexpr const char* leave_path = "/lb/leave";
+inline constexpr std::int64_t leave_window_ms = 30000;
+// The LB's answers to a proven, fresh leave request: the cluster holds no leadership and gets no
+// request (the slave may stop its Redis), or the hand-over is under way (ask again).
+inline constexpr int leave_handed_over_status = 200;
+inline constexpr int leave_under_way_status = 202;
+// On the slave's own port, for the Redis container's preStop: 200 once this slave has handed over
+// (or given up waiting), 503 before.
+inline constexpr const char* handover_path = "/internal/handover";
+
+struct LeaveRequest {
+    int index = 0;
+    std::int64_t sent_at_ms = 0;
+};
+std::string encode_leave_request(const ControlKey& key, const LeaveRequest& request);
+struct LeaveVerdict {
+    std::optional<LeaveRequest> request;
+    std::string problem;
+    bool unproven = false;  // well formed, but the proof is missing or wrong
+};
+LeaveVerdict decode_leave_request(const ControlKey& key, const std::string& body);
+
 }  // namespace cdb::protocol

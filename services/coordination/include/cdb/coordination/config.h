@@ -24,6 +24,12 @@ struct Config {
     // moment the slave sent the nonce it names (docs/ELECTION.md, "Leases"): ElectionTimings::lease.
     // This default is its value for the default 200 ms probe interval.
     Millis lease_ms = 500;
+    // How long a planned move of the leadership waits after the latest leave request
+    // (on_cluster_leaving) before it elects: clusters stopped together (a scale-down, a node drain)
+    // ask within a few milliseconds of each other, and one that asks late must not be chosen. The
+    // LB derives it from the probe interval (coordinator_loop.cpp); the move waits for the old
+    // leader's leases anyway, which last longer, so with the defaults it costs nothing.
+    Millis leave_gathering_ms = 400;
     // The clusters wanted at start (cluster.size); an operator changes it with on_size_requested.
     int size = 1;
     // Each cluster has its own name (slave-{i}), and a name that resolves is a cluster that exists;

@@ -66,6 +66,13 @@ public:
     // Planned removal of cluster `index`: leadership moves away first; Decisions::drained says when done.
     Decisions on_drain_requested(int index, Millis now);
     Decisions on_drain_cancelled(int index, Millis now);
+    // Cluster `index`'s slave was told to stop and asked to leave (docs/PROTOCOL.md §10; the LB
+    // checked its proof): drained like a scale-down, whatever the desired size. A planned move of
+    // the leadership waits `leave_gathering_ms` after the latest such request, so that clusters
+    // stopped together are all known before one of them is chosen. The leave ends when a probe sent
+    // after it shows the cluster's slave serving (a new process), or when the cluster leaves the
+    // membership; a cluster that left never departs for the roster (a restarted pod comes back).
+    Decisions on_cluster_leaving(int index, Millis now);
 
     // Scaling (docs/DEPLOY.md#scaling), the events the LB feeds when names decide the membership.
     // The operator's size: clusters at or past it are drained (the leadership moves off them, then
@@ -88,7 +95,7 @@ public:
     // Slaves to forward client requests to, ascending.
     std::vector<int> ready_clusters() const { return membership_.ready_clusters(); }
     // True when `index` is draining and holds no leadership (once the orders already returned
-    // are carried out): it can be removed.
+    // are carried out): it can be removed. For a leaving cluster: its slave may stop its Redis.
     bool drained(int index) const;
     Status status() const;
 
@@ -118,6 +125,7 @@ private:
     std::vector<int> drained_clusters() const;
     void set_members(const std::vector<int>& present);
     void drain_unwanted();
+    void end_leave_of_restarted(const Event& event);
 
     Config config_;
     Membership membership_;
@@ -129,6 +137,8 @@ private:
     std::optional<Announcement> broadcast_;  // the last announcement to all answering slaves
     Millis broadcast_at_ = 0;
     std::map<int, Contact> contacts_;
+    std::map<int, Millis> leave_requested_at_;  // leaving members: their latest leave request
+    std::optional<Millis> latest_leave_at_;     // of any cluster: opens the gathering window
 };
 
 }  // namespace cdb::coordination

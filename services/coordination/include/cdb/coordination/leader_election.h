@@ -26,6 +26,7 @@ struct PendingElection {
     ElectionReason reason = ElectionReason::initial;
     Millis since = 0;
     bool waits_for_leases = false;  // a candidate exists; the old leader's leases have not ended yet
+    bool gathers_leavers = false;   // a planned move waits for clusters that may still ask to leave
 };
 
 class LeaderElection {
@@ -61,8 +62,10 @@ public:
     void observe_failure_report(std::int64_t term, Millis now);
 
     // Elects when an election is needed, a candidate exists and, but for the first leader, every
-    // lease on the current one has ended (`leases_end`); returns what it did.
-    std::optional<ElectionRecord> step(const Membership& membership, Millis now, Millis leases_end);
+    // lease on the current one has ended (`leases_end`); a planned move (the leader is draining)
+    // also not before `planned_not_before`. Returns what it did.
+    std::optional<ElectionRecord> step(const Membership& membership, Millis now, Millis leases_end,
+                                       Millis planned_not_before);
 
 private:
     std::optional<ElectionReason> needed(const Membership& membership) const;

@@ -17,6 +17,9 @@ struct ClusterState {
     int slave_failures = 0;            // consecutive failed health probes or forwarded requests
     bool admitted = false;             // receives forwarded requests: since an answer, until ejected
     bool draining = false;             // about to be removed: no forwarding, never chosen as leader
+    // Its slave asked to leave (it was told to stop): draining until a probe shows a slave that is
+    // not stopping (a new process) or the cluster is gone, whatever the desired size says.
+    bool leaving = false;
     bool probed() const { return slave_probed && redis_probed; }
 };
 
@@ -39,6 +42,8 @@ public:
 
     // False when `index` is not a member.
     bool set_draining(int index, bool draining);
+    // Leaving implies draining; ending a leave keeps draining as it is (the caller decides it).
+    bool set_leaving(int index, bool leaving);
 
     const ClusterState* find(int index) const;
     bool contains(int index) const { return find(index) != nullptr; }

@@ -31,6 +31,11 @@ struct ElectionTimings {
     // How long one lookup of the clusters' names may take: P, at least 200 ms (a slow DNS under
     // load); a name unanswered by then keeps its member where it was.
     Millis name_lookup_timeout = 0;
+    // After a cluster's first leave request, how long the coordinator waits for others before it
+    // moves the leader: clusters stopped together (a scale-down, a node drain) send theirs within
+    // milliseconds of each other. 2P, at most the longest lease: still shorter than the lease wait
+    // the move does anyway, so with the defaults it costs nothing.
+    Millis leave_gathering = 0;
 };
 
 // `upstream_timeout_ms`: http.upstream_timeout_ms, the LB's bound on any call to a slave.
