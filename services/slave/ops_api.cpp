@@ -54,15 +54,17 @@ constexpr std::chrono::milliseconds readiness_cache_ttl{250};
 HttpResponse OpsApi::ready() {
     if (drain_.stopping()) return error_response(503, "not ready: stopping");
     const AnnouncedLeader state = leader_.state();
-    // A verdict stands for readiness_cache_ttl, and only for the leader it was judged under.
-    const auto current = [&](const LastReadiness& last) {
-        return last.term == state.term && last.leader == state.leader &&
-               std::chrono::steady_clock::now() - last.judged < readiness_cache_ttl;
+    // A verdict stands only for the leader it was judged under.
+    const auto same_leader = [&](const LastReadiness& last) {
+        return last.term == state.term && last.leader == state.leader;
     };
     std::optional<Readiness> verdict;
     {
         std::lock_guard<std::mutex> lock(last_mutex_);
-        if (last_readiness_ && current(*last_readiness_)) verdict = last_readiness_->verdict;
+        if (last_readiness_ && same_leader(*last_readiness_) &&
+            std::chrono::steady_clock::now() - last_readiness_->judged < readiness_cache_ttl) {
+            verdict = last_readiness_->verdict;
+        }
     }
     if (!verdict) {
         // One probe judges at a time: the others take the last verdict instead of holding a worker
@@ -74,7 +76,7 @@ HttpResponse OpsApi::ready() {
             last_readiness_ = LastReadiness{state.term, state.leader, std::chrono::steady_clock::now(), *verdict};
         } else {
             std::lock_guard<std::mutex> lock(last_mutex_);
-            if (last_readiness_) verdict = last_readiness_->verdict;
+            if (last_readiness_ && same_leader(*last_readiness_)) verdict = last_readiness_->verdict;
         }
     }
     if (!verdict) return error_response(503, "not ready: readiness is being checked");
