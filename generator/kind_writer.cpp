@@ -25,10 +25,12 @@ struct Deployment {
     const Values& values;
     int replicas;
     std::string config_json;
+    // The pod templates' checksum/config: of every field but cluster.size, so that applying a changed
+    // configuration rolls the pods that read it at start, and applying another size restarts none.
+    std::string config_checksum;
 };
 
-// FNV-1a: a stable digest of the configuration for the pod template annotation, so that applying a
-// changed ConfigMap also rolls the pods that read it at start.
+// FNV-1a: a stable digest for the pod template annotation.
 std::string checksum(const std::string& content) {
     std::uint64_t hash = 14695981039346656037ull;
     for (const unsigned char byte : content) {
@@ -271,7 +273,7 @@ YAML::Node pod_template(const Deployment& deployment, const std::string& compone
                         const YAML::Node& volumes) {
     YAML::Node pod;
     pod["metadata"]["labels"] = labels(deployment, component);
-    pod["metadata"]["annotations"]["checksum/config"] = text(checksum(deployment.config_json));
+    pod["metadata"]["annotations"]["checksum/config"] = text(deployment.config_checksum);
     YAML::Node spec = pod["spec"];
     // Service links would inject LB_PORT=tcp://... for the Service lb, which the services read as
     // their lb.port field; nothing here needs them.
@@ -411,8 +413,8 @@ YAML::Node lb_service(const Deployment& deployment) {
 }  // namespace
 
 std::string write_kind(const Values& values, int replicas) {
-    const Deployment deployment{values, replicas,
-                                to_json(service_config(values, "cluster.hostTemplate.kind", replicas))};
+    const YAML::Node config = service_config(values, "cluster.hostTemplate.kind", replicas);
+    const Deployment deployment{values, replicas, to_json(config), checksum(to_json(fields_read_only_at_start(config)))};
     std::vector<YAML::Node> documents = {
         namespace_object(deployment),
         config_map(deployment),

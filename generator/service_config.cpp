@@ -11,6 +11,9 @@
 namespace gen {
 namespace {
 
+const std::string size_section = "cluster";
+const std::string size_leaf = "size";
+
 std::string json_string(const std::string& value) {
     std::string quoted = "\"";
     for (const char ch : value) {
@@ -72,7 +75,7 @@ const cdb::ConfigField* service_field(const std::string& key) {
 YAML::Node service_config(const Values& values, const std::string& host_template_key, int replicas) {
     YAML::Node config(YAML::NodeType::Map);
     insert_leaf(config, "cluster.host_template", text(values.string(host_template_key)));
-    insert_leaf(config, "cluster.size", YAML::Node(replicas));
+    insert_leaf(config, size_section + "." + size_leaf, YAML::Node(replicas));
     for (const auto& [key, value] : values.leaves()) {
         if (key.compare(0, config_prefix.size(), config_prefix) == 0) {
             insert_leaf(config, key.substr(config_prefix.size()), scalar(value));
@@ -88,6 +91,12 @@ YAML::Node service_config(const Values& values, const std::string& host_template
 long long stop_grace_seconds(const Values& values) {
     const long long needed_ms = values.integer("config.handover.timeout_ms") + stop_grace_margin_ms;
     return std::max<long long>(values.integer("stopGraceSeconds"), (needed_ms + 999) / 1000);
+}
+
+YAML::Node fields_read_only_at_start(const YAML::Node& config) {
+    YAML::Node fields = YAML::Clone(config);
+    fields[size_section].remove(size_leaf);
+    return fields;
 }
 
 YAML::Node environment_variables(const YAML::Node& config) {

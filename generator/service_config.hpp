@@ -25,6 +25,10 @@ const cdb::ConfigField* service_field(const std::string& key);
 // then every `config.*` value under its field name (config.redis.port -> redis.port).
 YAML::Node service_config(const Values& values, const std::string& host_template_key, int replicas);
 
+// The same without cluster.size: what a running service would need a restart to see. The slaves do
+// not use the size and a running LB takes a new one from PUT /lb/size or from the names that resolve
+// (docs/DEPLOY.md, "Scaling"), so a change of size alone must not restart anything.
+YAML::Node fields_read_only_at_start(const YAML::Node& config);
 
 // Seconds between SIGTERM and SIGKILL of every container: stopGraceSeconds, raised to what a
 // cluster's stop takes with config.handover.timeout_ms (the hand-over, the drain, Redis's stop).

@@ -42,7 +42,7 @@ apply_secret() {
     kube apply -f - >/dev/null
 }
 
-deploy() {  # size: the first deployment, from the generated manifests
+deploy() {  # size: the generated manifests for size clusters, applied (a first deployment or a rescale)
   "$repo/generator/generate" --target kind --replicas "$1" --output "$run_dir/consult-db.yaml" &&
     kube apply -f "$run_dir/consult-db.yaml"
 }

@@ -28,20 +28,21 @@ for tool in kind kubectl; do
 done
 cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$cluster"; }
 
-# On a running deployment only the StatefulSet's replica count changes: re-applying manifests with a
-# new cluster.size would change the ConfigMap's checksum and restart every pod. New pods join by
-# name; removed ones leave after the LB has moved the leader off them (the same order as Compose).
+# On a running deployment the manifests for the new size are applied: only the StatefulSet's replica
+# count and the ConfigMap's cluster.size (what a restarted LB starts from) change, and the pods'
+# checksum/config leaves the size out, so no pod restarts. New pods join by name; removed ones leave
+# after the LB has moved the leader off them (the same order as Compose).
 rescale() {  # size old_size
   local size=$1 old=$2
   echo "Rescaling from $old to $size clusters..."
   if (( size >= old )); then
-    kube scale statefulset "$slave_statefulset" --replicas="$size"
+    deploy "$size" || die "kubectl apply failed"
     rollout || die "the rollout did not finish"
     set_lb_size "$size" 30 || die "the load balancer does not accept PUT /lb/size"
   else
     set_lb_size "$size" 30 || die "the load balancer does not accept PUT /lb/size"
     wait_drained "$size" "$old" "$ready_timeout_s" || die "clusters $size..$(( old - 1 )) not drained"
-    kube scale statefulset "$slave_statefulset" --replicas="$size"
+    deploy "$size" || die "kubectl apply failed"
   fi
 }
 

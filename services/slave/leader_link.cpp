@@ -62,7 +62,7 @@ LeaderCall LeaderLink::read(const std::vector<std::string>& command) { return ru
 
 LeaderCall LeaderLink::write(const std::vector<std::string>& command) { return run(command, Use::write); }
 
-LeaderCall LeaderLink::ping() { return run({"PING"}, Use::ping); }
+LeaderCall LeaderLink::replication_info() { return run({"INFO", "replication"}, Use::probe); }
 
 LeaderCall LeaderLink::run(const std::vector<std::string>& command, Use use) {
     const bool is_write = use == Use::write;
@@ -77,7 +77,7 @@ LeaderCall LeaderLink::run(const std::vector<std::string>& command, Use use) {
     const auto leader = [&] {
         return "leader " + std::to_string(call.state.leader) + " at term " + std::to_string(call.state.term);
     };
-    if (use != Use::ping && !lease_.holds(call.state, LeaseClock::now())) {
+    if (use != Use::probe && !lease_.holds(call.state, LeaseClock::now())) {
         call.failure = LeaderFailure::no_lease;
         call.message = "the load balancer has not confirmed " + leader() + " lately (no lease): nothing was sent";
         return call;
@@ -106,7 +106,7 @@ LeaderCall LeaderLink::run(const std::vector<std::string>& command, Use use) {
     // paused Redis (or this process may have been paused) past the lease, and a new leader may
     // have been elected meanwhile. A read from then may be stale; a write may be lost.
     const bool refused_write = is_write && call.reply.is_error_reply();  // not applied, whenever it came
-    if (use != Use::ping && call.failure == LeaderFailure::none && !refused_write &&
+    if (use != Use::probe && call.failure == LeaderFailure::none && !refused_write &&
         !lease_.holds(call.state, LeaseClock::now())) {
         call.failure = LeaderFailure::lease_expired;
         call.outcome_unknown = is_write;

@@ -51,8 +51,8 @@ public:
     LeaderCall read(const std::vector<std::string>& command);
     // Runs the write, then in sync mode waits (on the same connection, as WAIT requires) for a follower.
     LeaderCall write(const std::vector<std::string>& command);
-    // Whether the leader's Redis answers at all (readiness): no data, so no lease needed.
-    LeaderCall ping();
+    // The leader's INFO replication (its offset, for readiness): no data, so no lease needed.
+    LeaderCall replication_info();
 
     Lease& lease() { return lease_; }
     // The LB's X-Lease-Grant on a probe, an announcement or a forwarded request, if any: renews the
@@ -64,7 +64,7 @@ public:
     std::uint64_t failures_consecutive() const { return failures_consecutive_; }
 
 private:
-    enum class Use { read, write, ping };
+    enum class Use { read, write, probe };  // a probe reads no key: it needs no lease
     LeaderCall run(const std::vector<std::string>& command, Use use);
     std::string replicate(RedisConnection& connection, const AnnouncedLeader& state);
     void record(LeaderCall& call);

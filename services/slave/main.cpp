@@ -25,7 +25,7 @@ struct SlaveService {
           metrics("slave"),
           leader(config, addresses),
           cache(config.limits, leader, drain, metrics),
-          ops(config, leader, drain, metrics),
+          ops(config, addresses, leader, drain, metrics),
           handover(config, leader.control_key()) {
         cdb::RouteTable routes;
         cache.add_routes(routes);

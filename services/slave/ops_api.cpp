@@ -6,12 +6,20 @@
 
 namespace cdb::slave {
 
-OpsApi::OpsApi(const DeploymentConfig& config, LeaderLink& leader, Drain& drain, Metrics& metrics)
+OpsApi::OpsApi(const DeploymentConfig& config, const ClusterAddresses& addresses, LeaderLink& leader,
+               Drain& drain, Metrics& metrics)
     : index_(config.cluster.index.value_or(0)),
       mode_(config.replication.mode),
       leader_(leader),
       metrics_(metrics),
-      drain_(drain) {
+      drain_(drain),
+      own_redis_(1,
+                 RedisTimeouts{std::chrono::milliseconds(config.redis.connect_timeout_ms),
+                               std::chrono::milliseconds(config.redis.command_timeout_ms)},
+                 RedisCredentials{redis_data_user, config.redis.data_password},
+                 std::chrono::milliseconds(config.redis.command_timeout_ms)),
+      addresses_(addresses) {
+    own_redis_.retarget(addresses.redis(index_));
     metrics_.sampled("term", "gauge", "Leader term this slave follows (0: none yet).",
                    [this] { return static_cast<double>(leader_.state().term); });
     metrics_.sampled("leader", "gauge", "Cluster index of the Redis-leader (-1: none yet).",
@@ -33,12 +41,79 @@ void OpsApi::add_routes(RouteTable& routes) {
                [this](const HttpRequest& request, std::string_view) { return announce(request); });
 }
 
+namespace {
+
+// Long enough that a storm of probes (kubelet, Compose, an operator's loop) costs this cluster's
+// Redis and the leader's one INFO each per period; short against every probe period.
+constexpr std::chrono::milliseconds readiness_cache_ttl{250};
+
+}  // namespace
+
 HttpResponse OpsApi::ready() {
     if (drain_.stopping()) return error_response(503, "not ready: stopping");
-    LeaderCall call = leader_.ping();
-    if (call.failure != LeaderFailure::none) return error_response(503, "not ready: " + call.message);
-    return json_response(200, JsonBuilder().field("status", "ready").field("term", call.state.term)
-                                  .field("leader", call.state.leader).str());
+    const AnnouncedLeader state = leader_.state();
+    // A verdict stands only for the leader it was judged under.
+    const auto same_leader = [&](const LastReadiness& last) {
+        return last.term == state.term && last.leader == state.leader;
+    };
+    std::optional<Readiness> verdict;
+    {
+        std::lock_guard<std::mutex> lock(last_mutex_);
+        if (last_readiness_ && same_leader(*last_readiness_) &&
+            std::chrono::steady_clock::now() - last_readiness_->judged < readiness_cache_ttl) {
+            verdict = last_readiness_->verdict;
+        }
+    }
+    if (!verdict) {
+        // One probe judges at a time: the others take the last verdict instead of holding a worker
+        // thread each for up to two Redis timeouts.
+        std::unique_lock<std::mutex> judging(judging_, std::try_to_lock);
+        if (judging.owns_lock()) {
+            verdict = readiness(state);
+            std::lock_guard<std::mutex> lock(last_mutex_);
+            last_readiness_ = LastReadiness{state.term, state.leader, std::chrono::steady_clock::now(), *verdict};
+        } else {
+            std::lock_guard<std::mutex> lock(last_mutex_);
+            if (last_readiness_ && same_leader(*last_readiness_)) verdict = last_readiness_->verdict;
+        }
+    }
+    if (!verdict) return error_response(503, "not ready: readiness is being checked");
+    if (!verdict->ready) return error_response(503, "not ready: " + verdict->reason);
+    JsonBuilder body;
+    body.field("status", "ready").field("term", state.term).field("leader", state.leader).field("detail", verdict->reason);
+    if (verdict->lag_bytes) body.field("lag_bytes", *verdict->lag_bytes);
+    return json_response(200, body.str());
+}
+
+Readiness OpsApi::readiness(const AnnouncedLeader& state) {
+    ReadinessFacts facts;
+    facts.own_index = index_;
+    facts.state = state;
+    if (!facts.state.known()) return judge_readiness(facts);
+    facts.leader_redis = addresses_.redis(facts.state.leader);
+    // This cluster's Redis first, the leader's after: the leader's offset can only have grown in
+    // between, so the lag is never under-estimated. The leader's is read through the data pool
+    // even when it is this cluster's: Ready also says that the data path logs in and answers.
+    facts.own = own_replication(facts.own_problem);
+    if (facts.own) {
+        LeaderCall call = leader_.replication_info();
+        if (call.failure == LeaderFailure::none) facts.leader = parse_replication_info(call.reply.text().value_or(""));
+        if (!facts.leader) facts.leader_problem = call.failure == LeaderFailure::none ? "bad INFO reply" : call.message;
+    }
+    return judge_readiness(facts);
+}
+
+std::optional<ReplicationInfo> OpsApi::own_replication(std::string& problem) {
+    PoolError error;
+    auto lease = own_redis_.acquire(error);
+    if (!lease) {
+        problem = error.message;
+        return std::nullopt;
+    }
+    RedisReply reply = (*lease)->command({"INFO", "replication"});
+    auto info = parse_replication_info(reply.text().value_or(""));
+    if (!info) problem = reply.io_error() ? reply.error_message() : "bad INFO reply";
+    return info;
 }
 
 HttpResponse OpsApi::status(const HttpRequest& request) {

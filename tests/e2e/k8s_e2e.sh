@@ -5,9 +5,10 @@
 #   load both images into the node's runtime; namespace, Secret, the manifests for 3 clusters;
 #   rollout; kubectl port-forward svc/lb; set/get/list-keys/delete through it; delete the leader's
 #   pod: a new leader with a higher term, writes resume, no acknowledged key is lost, the pod comes
-#   back as the same slave-i and rejoins as a follower; scale the StatefulSet to 5: the new pods
-#   serve; drain to 3 (PUT /lb/size, then `drained` in /lb/status) and scale down: no key lost;
-#   delete the namespace.
+#   back as the same slave-i and rejoins as a follower; delete a follower's pod: the new pod is Ready
+#   only once its Redis replicates the leader's and holds the data; re-apply the manifests for 5
+#   clusters: the new pods serve and no existing pod restarts; drain to 3 (PUT /lb/size, then
+#   `drained` in /lb/status) and scale down: no key lost; delete the namespace.
 # Images: K8S_E2E_LOAD=kind|k8s-local|none (default: kind for a kind-* context, k8s-local for the
 # k8s-local context, else none: the cluster must already have them). The namespace consult-db must
 # not exist (make kind-down first): the test deletes it at the end.
@@ -98,6 +99,48 @@ pods_gone() {  # NAME...: none of these pods exists any more
 }
 # slave_serves I PATH: straight to pod slave-I's slave, with its own probe client (a GET, 2xx)
 slave_serves() { quietly kube exec "slave-$1" -c slave -- slave --probe "$2"; }
+pod_is_ready() { [[ $(kube get pod "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]; }
+# pod_redis POD COMMAND...: redis-cli in the pod's redis container to its own Redis, as the slaves'
+# user; the password stays in the container's environment (REDISCLI_AUTH), never on a command line.
+pod_redis() {
+  local pod=$1; shift
+  # shellcheck disable=SC2016  # expanded by the container's shell, where the password is
+  kube exec "$pod" -c redis -- sh -c 'REDISCLI_AUTH=$REDIS_DATA_PASSWORD exec redis-cli --no-auth-warning --user cdb-data "$@"' \
+    redis-cli "$@" 2>&1
+}
+# caught_up_when_ready POD OLD_UID KEY VALUE: polls the replacement of POD until it is Ready. Its
+# readiness is read first and its Redis after, so a Redis seen behind after a Ready is a Ready given
+# too early (a follower's link, once up, stays up). When Ready: the link is up and KEY reads VALUE.
+caught_up_when_ready() {
+  local pod=$1 old_uid=$2 key=$3 value=$4 deadline=$(( $(date +%s) + wait_s )) uid info not_ready=0
+  while (( $(date +%s) < deadline )); do
+    uid=$(pod_uid "$pod")
+    if [[ -n $uid && $uid != "$old_uid" ]]; then
+      if pod_is_ready "$pod"; then
+        info=$(pod_redis "$pod" INFO replication)
+        echo "        $pod Ready after $not_ready polls not Ready; its Redis: $(grep -E '^(role|master_link_status|master_sync_in_progress)' <<<"$info" | tr -d '\r' | tr '\n' ' ')"
+        [[ $info == *master_link_status:up* ]] || { echo "        Ready with the replication link not up"; return 1; }
+        [[ $(pod_redis "$pod" GET "$key") == "$value" ]] || { echo "        Ready without $key"; return 1; }
+        return 0
+      fi
+      not_ready=$(( not_ready + 1 ))
+    fi
+    sleep 0.2
+  done
+  echo "        $pod not Ready within $wait_s s"
+  return 1
+}
+# pod_generations: NAME=UID:RESTARTS... of every pod, sorted; a restarted or replaced container changes its line
+pod_generations() {
+  kube get pods -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.uid}:{.status.containerStatuses[*].restartCount}{"\n"}{end}' | sort
+}
+# none_restarted BEFORE: every pod of BEFORE (pod_generations) is still there, neither replaced nor restarted
+none_restarted() {
+  local now line; now=$(pod_generations)
+  while IFS= read -r line; do
+    [[ -z $line || $'\n'$now$'\n' == *$'\n'"$line"$'\n'* ]] || { echo "        changed: $line -> $(grep "^${line%%=*}=" <<<"$now")"; return 1; }
+  done <<<"$1"
+}
 load_images() {
   case $load in
     kind) kind load docker-image "${images[@]}" --name "${context#kind-}" ;;
@@ -161,9 +204,21 @@ check "slave-$old_leader rejoins as a follower of slave-$new_leader" until_true 
 check "3 clusters ready" until_true "$wait_s" ready_is 3
 check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
 
-section "scale the StatefulSet to 5"
-check "kubectl scale statefulset $slave_statefulset --replicas=5" quietly kube scale statefulset "$slave_statefulset" --replicas=5
+section "delete a follower's pod: Ready only once its Redis has caught up"
+follower=$(( (new_leader + 1) % 3 ))
+follower_uid=$(pod_uid "slave-$follower")
+check "kubectl delete pod slave-$follower (a follower of slave-$new_leader)" quietly kube delete pod "slave-$follower" --wait=false
+check "the new slave-$follower is Ready only with its Redis replicating and holding the data" \
+  caught_up_when_ready "slave-$follower" "$follower_uid" resumed "${acked[resumed]}"
+check "slave-$follower rejoins as a follower" until_true "$wait_s" rejoined_as_follower "$follower"
+check "3 clusters ready" until_true "$wait_s" ready_is 3
+
+section "re-apply the manifests for 5 clusters: no pod restarts"
+generations=$(pod_generations)
+echo "        pods before: $(tr '\n' ' ' <<<"$generations")"
+check "kubectl apply of generator --target kind --replicas 5" quietly deploy 5
 check "rollout of slave-3 and slave-4" rollout
+check "no pod of slave-0..2 or of the LB was restarted or replaced" none_restarted "$generations"
 check "PUT /lb/size 5" put_size 5
 check "5 clusters ready" wait_ready 5 "$wait_s"
 for index in 3 4; do

@@ -320,6 +320,42 @@ TEST(KindManifestValues, TheNetworkPolicyCanBeLeftOut) {
     }
 }
 
+YAML::Node find_in(const std::vector<YAML::Node>& documents, const std::string& kind, const std::string& name) {
+    for (const YAML::Node& document : documents) {
+        if (document["kind"].Scalar() == kind && document["metadata"]["name"].Scalar() == name) return document;
+    }
+    ADD_FAILURE() << "no " << kind << " " << name;
+    return YAML::Node();
+}
+
+// Issue 20: re-applying the manifests of another --replicas on a running system must restart no pod
+// (each restarted slave would come back with an empty Redis): the pod templates may not change.
+TEST(KindManifestValues, AnotherSizeChangesNoPodTemplate) {
+    const std::vector<YAML::Node> three = render(3);
+    const std::vector<YAML::Node> five = render(5);
+    YAML::Node set_three = YAML::Clone(find_in(three, "StatefulSet", "slave")["spec"]);
+    YAML::Node set_five = YAML::Clone(find_in(five, "StatefulSet", "slave")["spec"]);
+    EXPECT_EQ(set_three["replicas"].as<int>(), 3);
+    EXPECT_EQ(set_five["replicas"].as<int>(), 5);
+    set_three.remove("replicas");
+    set_five.remove("replicas");
+    EXPECT_EQ(YAML::Dump(set_three), YAML::Dump(set_five));
+    EXPECT_EQ(YAML::Dump(find_in(three, "Deployment", "lb")["spec"]), YAML::Dump(find_in(five, "Deployment", "lb")["spec"]));
+}
+
+// Any other configuration field is read at start only: changing it must still roll the pods.
+TEST(KindManifestValues, AnotherConfigurationValueRestartsThePods) {
+    const auto annotation = [](const std::vector<YAML::Node>& documents, const std::string& kind, const std::string& name) {
+        return find_in(documents, kind, name)["spec"]["template"]["metadata"]["annotations"]["checksum/config"].Scalar();
+    };
+    const std::vector<YAML::Node> plain = render(3);
+    const std::vector<YAML::Node> changed = render(3, {"config.redis.command_timeout_ms=700"});
+    for (const auto& [kind, name] : {std::pair<std::string, std::string>{"StatefulSet", "slave"}, {"Deployment", "lb"}}) {
+        EXPECT_FALSE(annotation(plain, kind, name).empty()) << kind;
+        EXPECT_NE(annotation(plain, kind, name), annotation(changed, kind, name)) << kind;
+    }
+}
+
 TEST(KindManifestValues, ValuesReachEveryPlaceTheyDrive) {
     const std::vector<YAML::Node> documents =
         render(2, {"images.tag=v2", "config.slave.port=9000", "kind.namespace=other", "redis.maxmemory=64mb"});

@@ -57,12 +57,13 @@ protected:
     }
 
     int redis_port(int index) const { return base_ + 10 + index; }
-    int slave_port() const { return base_; }
+    // Cluster i's slave port (port_step 1): the slave under test is cluster 0 unless it says otherwise.
+    int slave_port() const { return base_ + index_; }
 
     void start_slave(std::map<std::string, std::string> extra = {}) {
         std::map<std::string, std::string> env{
             {"CLUSTER_HOST_TEMPLATE", "127.0.0.1"}, {"CLUSTER_SIZE", "2"},     {"CLUSTER_INDEX", "0"},
-            {"CLUSTER_PORT_STEP", "1"},             {"SLAVE_PORT", std::to_string(slave_port())},
+            {"CLUSTER_PORT_STEP", "1"},             {"SLAVE_PORT", std::to_string(base_)},
             {"REDIS_PORT", std::to_string(redis_port(0))},
             {"REDIS_COMMAND_TIMEOUT_MS", std::to_string(command_timeout_ms)},
             {"REDIS_CONNECT_TIMEOUT_MS", "200"},    {"LIMITS_MAX_VALUE_BYTES", "64"},
@@ -72,6 +73,7 @@ protected:
             // No LB here to hand a leadership over to (docs/PROTOCOL.md §10): a stop drains at once.
             {"HANDOVER_TIMEOUT_MS", "0"}};
         for (auto& [key, value] : extra) env[key] = value;
+        index_ = std::stoi(env["CLUSTER_INDEX"]);
         slave_ = std::make_unique<ChildProcess>("slave", std::vector<std::string>{SLAVE_BINARY}, env);
         ASSERT_TRUE(wait_until([&] { return client().Get("/healthz"); }, 5000ms)) << slave_->log();
     }
@@ -121,6 +123,7 @@ protected:
 
     const ControlKey control_key_{test_control_plane_key};
     int base_ = 0;
+    int index_ = 0;
     std::unique_ptr<RedisServer> redis_a_;
     std::unique_ptr<RedisServer> redis_b_;
     std::unique_ptr<ChildProcess> slave_;
@@ -131,6 +134,7 @@ TEST_F(SlaveTest, NotReadyUntilALeaderIsAnnounced) {
     auto ready = client().Get("/readyz");
     ASSERT_TRUE(ready);
     EXPECT_EQ(ready->status, 503);
+    EXPECT_NE(ready->body.find("term 0"), std::string::npos) << ready->body;
     auto get = client().Get("/get/k");
     ASSERT_TRUE(get);
     EXPECT_EQ(get->status, 503);
@@ -139,6 +143,63 @@ TEST_F(SlaveTest, NotReadyUntilALeaderIsAnnounced) {
 
     ASSERT_EQ(announce(1, 0)->status, 200);
     EXPECT_EQ(client().Get("/readyz")->status, 200);
+}
+
+// Issue 20: Ready means "safe to lose the next one". The slave of cluster 1 follows leader 0; its
+// own Redis starts empty and becomes a copy of the leader's only when the LB points it there.
+TEST_F(SlaveTest, AFollowerIsReadyOnlyOnceItsRedisHasCaughtUpWithTheLeaders) {
+    start_slave({{"CLUSTER_INDEX", "1"}});
+    ASSERT_EQ(announce(1, 0)->status, 200);
+    const std::string value(1000, 'v');
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(redis_a_->command({"SET", "k" + std::to_string(i), value}).is_status("OK"));
+
+    auto fresh = client().Get("/readyz");
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(fresh->status, 503) << fresh->body;  // an empty master of its own
+    EXPECT_NE(fresh->body.find("not a replica"), std::string::npos) << fresh->body;
+
+    // As the LB repoints a new follower, with the leader holding its snapshot back 2 s (the delay
+    // it has when several followers start together): pointed at the leader but not a copy yet.
+    ASSERT_TRUE(redis_a_->command({"CONFIG", "SET", "repl-diskless-sync-delay", "2"}).is_status("OK"));
+    ASSERT_TRUE(redis_b_->command({"REPLICAOF", "127.0.0.1", std::to_string(redis_port(0))}).is_status("OK"));
+    const auto repointed = std::chrono::steady_clock::now();
+    std::string syncing;
+    ASSERT_TRUE(wait_until([&] {
+        auto answer = client().Get("/readyz");
+        syncing = answer ? std::to_string(answer->status) + " " + answer->body : "no answer";
+        return answer && answer->body.find("not a replica") == std::string::npos;  // the cached verdict has expired
+    }, 2000ms)) << syncing;
+    EXPECT_EQ(syncing.rfind("503 ", 0), 0u) << syncing;
+
+    std::string ready;
+    ASSERT_TRUE(wait_until([&] {
+        auto answer = client().Get("/readyz");
+        ready = answer ? answer->body : "no answer";
+        return answer && answer->status == 200;
+    }, 10000ms)) << ready;
+    EXPECT_GE(std::chrono::steady_clock::now() - repointed, 1500ms) << "ready before the snapshot was sent";
+    EXPECT_NE(ready.find(R"("lag_bytes":)"), std::string::npos) << ready;
+    // Ready: its Redis holds what the leader's held.
+    EXPECT_EQ(redis_b_->command({"GET", "k299"}).text(), value);
+    EXPECT_NE(redis_b_->command({"INFO", "replication"}).text().value_or("").find("master_link_status:up"),
+              std::string::npos);
+
+    // The leader's Redis gone: a follower can no longer tell that it is caught up.
+    redis_a_->kill();
+    EXPECT_TRUE(wait_until([&] { return client().Get("/readyz")->status == 503; }, 3000ms));
+}
+
+// The leader's own slave is ready as soon as its Redis is a master; while it is still a replica
+// (not promoted yet) it is not.
+TEST_F(SlaveTest, TheLeadersSlaveIsReadyOnceItsRedisIsAMaster) {
+    start_slave();
+    ASSERT_TRUE(redis_a_->command({"REPLICAOF", "127.0.0.1", "1"}).is_status("OK"));
+    ASSERT_EQ(announce(1, 0)->status, 200);
+    auto replica = client().Get("/readyz");
+    ASSERT_TRUE(replica);
+    EXPECT_EQ(replica->status, 503) << replica->body;
+    ASSERT_TRUE(redis_a_->command({"REPLICAOF", "NO", "ONE"}).is_status("OK"));
+    EXPECT_TRUE(wait_until([&] { return client().Get("/readyz")->status == 200; }, 2000ms));
 }
 
 TEST_F(SlaveTest, AWrongRedisPasswordMakesTheLeaderUnusableAndSaysWhy) {

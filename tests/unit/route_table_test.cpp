@@ -68,6 +68,12 @@ TEST(RedisInfo, ParsesReplicationSection) {
     EXPECT_EQ(parsed->master_host, "slave-0");
     EXPECT_EQ(parsed->master_port, 6379);
     EXPECT_EQ(parsed->offset, 99);
+    EXPECT_TRUE(parsed->master_link_up);
+    EXPECT_FALSE(parsed->sync_in_progress);
+    parsed = parse_replication_info("role:slave\r\nmaster_link_status:down\r\nmaster_sync_in_progress:1\r\n");
+    ASSERT_TRUE(parsed);
+    EXPECT_FALSE(parsed->master_link_up);
+    EXPECT_TRUE(parsed->sync_in_progress);
     EXPECT_FALSE(parse_replication_info("-ERR nope"));
 }
 

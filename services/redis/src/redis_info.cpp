@@ -29,6 +29,8 @@ std::optional<ReplicationInfo> parse_replication_info(const std::string& info) {
     parsed.offset = number("master_repl_offset");
     parsed.master_host = info_field(info, "master_host").value_or("");
     parsed.master_port = static_cast<int>(number("master_port"));
+    parsed.master_link_up = info_field(info, "master_link_status") == "up";
+    parsed.sync_in_progress = number("master_sync_in_progress") != 0;
     return parsed;
 }
 
