@@ -340,8 +340,13 @@ gray_run() {
 section_gray() {
   say "Gray failures: GET with $gray_clients keep-alive clients; each process stopped $gray_stop_s s, then held to 5 % of a core $gray_throttle_s s"
   local_up sync
-  curl -sf --max-time 5 -X POST "$LB_URL/set" -H 'Content-Type: application/json' -d '{"key":"gray-key","value":"v"}' \
-    >/dev/null || die "writing gray-key through the LB failed"
+  # A write right after the launch may meet a lease not yet granted (503, nothing written): retry.
+  local deadline=$(( $(date +%s) + 10 ))
+  until curl -sf --max-time 5 -X POST "$LB_URL/set" -H 'Content-Type: application/json' \
+          -d '{"key":"gray-key","value":"v"}' >/dev/null; do
+    (( $(date +%s) < deadline )) || die "writing gray-key through the LB failed for 10 s"
+    sleep 0.2
+  done
   local row
   for row in "${gray_rows[@]}"; do
     if [[ $row == none ]]; then gray_run none none "$gray_stop_s"; continue; fi
@@ -372,7 +377,10 @@ gray_table() {
         continue
       fi
       [[ -n $(gray_figure "$row" "$fault" reads) ]] || continue
-      echo "| $row | $what | $(gray_figure "$row" "$fault" reads) | $(gray_figure "$row" "$fault" failed) | $(gray_figure "$row" "$fault" failures) ($(gray_figure "$row" "$fault" failed_from_ms)–$(gray_figure "$row" "$fault" failed_to_ms)) | $(gray_figure "$row" "$fault" slowest_ms) | $(gray_figure "$row" "$fault" slow) | $(gray_figure "$row" "$fault" slowest_after_onset_ms) |"
+      local kinds=-
+      [[ $(gray_figure "$row" "$fault" failed) == 0 ]] ||
+        kinds="$(gray_figure "$row" "$fault" failures) ($(gray_figure "$row" "$fault" failed_from_ms)–$(gray_figure "$row" "$fault" failed_to_ms))"
+      echo "| $row | $what | $(gray_figure "$row" "$fault" reads) | $(gray_figure "$row" "$fault" failed) | $kinds | $(gray_figure "$row" "$fault" slowest_ms) | $(gray_figure "$row" "$fault" slow) | $(gray_figure "$row" "$fault" slowest_after_onset_ms) |"
     done
   done
 }
