@@ -3,19 +3,24 @@
 # in time). Each comparison runs its two sides in this run, interleaved, and reports medians and the
 # ratio. Progress goes to stderr; the raw figures and a markdown table to stdout, and both to
 # $BENCH_OUT/results.md. Settings (environment):
-#   SECTIONS="get set frozen failover launch footprint"   which figures
+#   SECTIONS="get set frozen gray failover launch footprint"   which figures
 #   DURATION=10      seconds of each wrk run         PAIRS=3    rounds of each comparison
 #   KILLS=20         failovers of each side          KILL_BATCH=5  kills per batch (sides alternate)
 #   BENCH_COMPOSE=1  launch time and image sizes (Docker); 0 skips them
 #   LAUNCH_SIZES="1 5 20"   DOCKER_LOCK_WAIT_S=900   BENCH_KEYS=1000   BENCH_OUT=.run/bench/<time>
 #   FROZEN_CLIENTS="32 64"  FROZEN_S=8 (how long one slave stays stopped in the frozen section)
+#   GRAY_CLIENTS=32  GRAY_STOP_S=8  GRAY_THROTTLE_S=20   the gray-failure matrix (each process stopped,
+#                    then held to 5 % of a core)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$repo/build}
-sections=${SECTIONS:-get set frozen failover launch footprint}
+sections=${SECTIONS:-get set frozen gray failover launch footprint}
 frozen_clients=${FROZEN_CLIENTS:-32 64}
 frozen_s=${FROZEN_S:-8}
+gray_clients=${GRAY_CLIENTS:-32}
+gray_stop_s=${GRAY_STOP_S:-8}
+gray_throttle_s=${GRAY_THROTTLE_S:-20}
 duration=${DURATION:-10}; duration=${duration%s}
 pairs=${PAIRS:-3}
 kills=${KILLS:-20}
@@ -276,6 +281,110 @@ section_frozen() {
   proxies_down
 }
 
+# --- Gray failures: each process stopped, then throttled, under GET load --------------------------
+
+# "none" first: the same load with no fault, what this machine's own noise costs.
+gray_rows=(none leader-slave follower-slave leader-redis follower-redis lb)
+
+gray_pid() {  # ROW: the PID of that process now (the leader from /lb/status, its next cluster as follower)
+  local leader; leader=$(status_field leader)
+  [[ -n $leader ]] || die "the LB names no leader"
+  local follower=$(( (leader + 1) % clusters ))
+  case $1 in
+    leader-slave) cat "$local_dir/slave-$leader.pid" ;;
+    follower-slave) cat "$local_dir/slave-$follower.pid" ;;
+    leader-redis) cat "$local_dir/redis-$leader.pid" ;;
+    follower-redis) cat "$local_dir/redis-$follower.pid" ;;
+    lb) cat "$local_dir/lb.pid" ;;
+    none) echo 0 ;;
+  esac
+}
+
+# Every cluster ready and every follower attached again: each row starts from the whole system (a
+# stopped leader's Redis is replaced, and comes back as a follower that must resync first).
+gray_settle() {
+  local deadline=$(( $(date +%s) + 60 )) status
+  while true; do
+    status=$(lb_status)
+    [[ $(list_count "$(status_field ready "$status")") == "$clusters" &&
+       $(status_field followers "$status") == $(( clusters - 1 )) ]] && return 0
+    (( $(date +%s) < deadline )) || die "the system did not settle within 60 s (status: $status)"
+    sleep 0.2
+  done
+}
+
+# gray_run ROW FAULT SECONDS: one row; its figures go to raw.txt as "gray ROW FAULT NAME VALUE", and
+# what every log of the system said meanwhile to $out_dir/gray/ROW-FAULT/, for a row that fails.
+gray_run() {
+  local row=$1 fault=$2 seconds=$3 pid line log dir=$out_dir/gray/$1-$2 name
+  gray_settle
+  pid=$(gray_pid "$row")
+  mkdir -p "$dir"
+  declare -A lines=()
+  for log in "$local_dir"/*.log; do lines[$log]=$(wc -l <"$log"); done
+  line=$(timeout -k 5 $(( seconds + 30 )) "$build_dir/bench/gray_bench" "$lb_port" "$pid" "$fault" "$seconds" \
+           "$gray_clients" gray-key 2>"$dir/gray_bench.err" | grep '^RESULT') || true
+  for log in "${!lines[@]}"; do tail -n +$(( lines[$log] + 1 )) "$log" >"$dir/$(basename "$log")"; done
+  if [[ $line == *unavailable=* ]]; then
+    record gray "$row" "$fault" unavailable 1
+    say "  $row $fault: cannot run here: ${line#*unavailable=}"
+    return
+  fi
+  [[ -n $line ]] || die "gray_bench failed for $row $fault (log: $dir/gray_bench.err)"
+  for name in reads failed slowest_ms slow slowest_after_onset_ms failures failed_from_ms failed_to_ms; do
+    record gray "$row" "$fault" "$name" "$(result_field "$name" "$line")"
+  done
+  say "  $row $fault ${seconds} s: ${line#RESULT }"
+}
+
+section_gray() {
+  say "Gray failures: GET with $gray_clients keep-alive clients; each process stopped $gray_stop_s s, then held to 5 % of a core $gray_throttle_s s"
+  local_up sync
+  # A write right after the launch may meet a lease not yet granted (503, nothing written): retry.
+  local deadline=$(( $(date +%s) + 10 ))
+  until curl -sf --max-time 5 -X POST "$LB_URL/set" -H 'Content-Type: application/json' \
+          -d '{"key":"gray-key","value":"v"}' >/dev/null; do
+    (( $(date +%s) < deadline )) || die "writing gray-key through the LB failed for 10 s"
+    sleep 0.2
+  done
+  local row
+  for row in "${gray_rows[@]}"; do
+    if [[ $row == none ]]; then gray_run none none "$gray_stop_s"; continue; fi
+    gray_run "$row" stop "$gray_stop_s"
+    gray_run "$row" throttle "$gray_throttle_s"
+  done
+  local_down
+}
+
+gray_figure() { awk -v r="$1" -v f="$2" -v n="$3" '$1 == "gray" && $2 == r && $3 == f && $4 == n { print $5 }' "$out_dir/raw.txt"; }
+
+gray_table() {
+  echo
+  echo "### Gray failures"
+  echo
+  echo "GET, $gray_clients keep-alive clients, 2 s before the fault and 2 s after it; slow: answers over 250 ms that arrived after the fault's first 250 ms."
+  echo
+  echo "| process | fault | requests | failed | failed by kind (first–last, ms from the fault's start) | slowest ms | slow | slowest ms after 250 ms |"
+  echo "|---|---|---|---|---|---|---|---|"
+  local row fault what
+  for row in "${gray_rows[@]}"; do
+    for fault in stop throttle none; do
+      case $fault in
+        stop) what="SIGSTOP $gray_stop_s s" ;; throttle) what="5 % of a core $gray_throttle_s s" ;; none) what="none ($gray_stop_s s)" ;;
+      esac
+      if [[ -n $(gray_figure "$row" "$fault" unavailable) ]]; then
+        echo "| $row | $what | cannot run here (no cgroup cpu controller) | | | | | |"
+        continue
+      fi
+      [[ -n $(gray_figure "$row" "$fault" reads) ]] || continue
+      local kinds=-
+      [[ $(gray_figure "$row" "$fault" failed) == 0 ]] ||
+        kinds="$(gray_figure "$row" "$fault" failures) ($(gray_figure "$row" "$fault" failed_from_ms)–$(gray_figure "$row" "$fault" failed_to_ms))"
+      echo "| $row | $what | $(gray_figure "$row" "$fault" reads) | $(gray_figure "$row" "$fault" failed) | $kinds | $(gray_figure "$row" "$fault" slowest_ms) | $(gray_figure "$row" "$fault" slow) | $(gray_figure "$row" "$fault" slowest_after_onset_ms) |"
+    done
+  done
+}
+
 # --- SET through the LB in each replication mode --------------------------------------------------
 
 modes=(none async sync)
@@ -466,6 +575,7 @@ report() {
     echo "| image size MB, slave / lb | $(compose_figure footprint slave image_mb) / $(compose_figure footprint lb image_mb) | | | < 140 / < 130 |"
     echo "| idle RSS MiB, slave (largest of $clusters) / lb | $(values footprint slave rss_mib | sort -g | tail -n1) / $(values footprint lb rss_mib | median) | | | < 10 / < 15 |"
   fi
+  if [[ " $sections " == *" gray "* ]]; then gray_table; fi
 }
 
 # A figure of the Docker sections, or why it was skipped.
@@ -487,13 +597,15 @@ main() {
   command -v wrk >/dev/null || die "wrk is missing: make bench-deps (as root)"
   [[ -x /usr/sbin/nginx ]] || die "nginx is missing: make bench-deps (as root)"
   command -v haproxy >/dev/null || die "haproxy is missing: make bench-deps (as root)"
-  [[ -x $build_dir/bench/failover_bench && -x $build_dir/bench/sentinel_failover_bench ]] || die "build first: make build"
+  [[ -x $build_dir/bench/failover_bench && -x $build_dir/bench/sentinel_failover_bench && -x $build_dir/bench/gray_bench ]] ||
+    die "build first: make build"
   mkdir -p "$out_dir"
   : >"$out_dir/raw.txt"
   trap cleanup EXIT
   say "results in $out_dir; machine: $(machine)"
   [[ " $sections " == *" get "* ]] && section_get
   [[ " $sections " == *" frozen "* ]] && section_frozen
+  [[ " $sections " == *" gray "* ]] && section_gray
   [[ " $sections " == *" set "* ]] && section_set
   [[ " $sections " == *" failover "* ]] && section_failover
   [[ " $sections " == *" footprint "* ]] && section_rss

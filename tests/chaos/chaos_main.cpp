@@ -104,11 +104,13 @@ int main(int argc, char** argv) {
 
     Watchdog watchdog(std::chrono::seconds(deadline), [&] {
         deployment->resume_paused();
+        deployment->unthrottle();
         deployment->reconnect_disconnected();
         deployment->stop();
     });
     RunReport report = ChaosRun(*deployment, options, work_dir).run();
     deployment->resume_paused();
+    deployment->unthrottle();
     deployment->reconnect_disconnected();
     const std::string logs_dir = work_dir + "/logs";
     std::filesystem::remove_all(logs_dir);

@@ -5,6 +5,15 @@
 
 namespace cdb::chaos {
 
+std::string to_string(const Part& part) {
+    switch (part.kind) {
+        case Part::Kind::slave: return "the slave of cluster " + std::to_string(part.index);
+        case Part::Kind::redis: return "the Redis of cluster " + std::to_string(part.index);
+        case Part::Kind::lb: return "the LB";
+    }
+    return "unknown part";
+}
+
 bool process_alive(int pid) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string line;

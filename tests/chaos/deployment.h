@@ -10,6 +10,17 @@
 
 namespace cdb::chaos {
 
+// One process of the system, for the faults that hit one alone (the gray-failure set, issue 20).
+struct Part {
+    enum class Kind { slave, redis, lb };
+    Kind kind;
+    int index = -1;  // the cluster of a slave or a Redis
+};
+std::string to_string(const Part& part);  // "the slave of cluster 2", "the LB"
+
+// The share of one core a throttled process gets: 5 % (the issue's "cpu.max 5000 100000").
+constexpr int throttle_percent = 5;
+
 class Deployment {
 public:
     virtual ~Deployment() = default;
@@ -26,10 +37,15 @@ public:
     virtual Error kill_cluster(int index) = 0;  // SIGKILL its slave and its Redis
     virtual Error kill_redis(int index) = 0;    // SIGKILL its Redis only
     virtual Error pause_cluster(int index) = 0; // freezes it: it holds connections and answers nothing
-    virtual Error resume_paused() = 0;  // whatever pause_cluster and pause_redis froze
-    // Freezes its Redis only (local mode only).
-    virtual bool can_pause_redis() const { return false; }
-    virtual Error pause_redis(int) { return "only the local mode can pause a Redis alone"; }
+    virtual Error resume_paused() = 0;  // whatever pause_cluster and pause_part froze
+    // Freezes one process alone, e.g. a cluster's Redis while its slave still answers (local mode only).
+    virtual bool can_pause_part() const { return false; }
+    virtual Error pause_part(const Part&) { return "only the local mode can pause one process alone"; }
+    // Holds one process to `percent` of one core until unthrottle(). cannot_throttle() says why that
+    // is impossible here (another mode, or no cgroup cpu controller this run may use), else nullopt.
+    virtual Error cannot_throttle() const { return "only the local mode can throttle one process"; }
+    virtual Error throttle_part(const Part&, int) { return cannot_throttle(); }
+    virtual Error unthrottle() { return std::nullopt; }
     virtual Error kill_lb() = 0;
     // Cuts a cluster off the network and puts it back (Compose only).
     virtual bool can_disconnect() const { return false; }

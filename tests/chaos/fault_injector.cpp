@@ -1,5 +1,6 @@
 #include "fault_injector.h"
 
+#include <algorithm>
 #include <thread>
 
 namespace cdb::chaos {
@@ -7,13 +8,53 @@ namespace {
 
 std::string seconds(std::chrono::milliseconds time) { return std::to_string(time.count() / 1000) + " s"; }
 
+// The faults that freeze or throttle one process alone, and which one.
+struct OneProcessFault {
+    FaultKind kind;
+    bool throttle;  // else SIGSTOP
+    Part::Kind part;
+    bool of_leader;  // the leader cluster's part, else a follower's (nothing for the LB)
+};
+
+constexpr OneProcessFault one_process_faults[] = {
+    {FaultKind::pause_leader_redis, false, Part::Kind::redis, true},
+    {FaultKind::pause_leader_slave, false, Part::Kind::slave, true},
+    {FaultKind::pause_follower_slave, false, Part::Kind::slave, false},
+    {FaultKind::pause_follower_redis, false, Part::Kind::redis, false},
+    {FaultKind::pause_lb, false, Part::Kind::lb, false},
+    {FaultKind::throttle_leader_slave, true, Part::Kind::slave, true},
+    {FaultKind::throttle_follower_slave, true, Part::Kind::slave, false},
+    {FaultKind::throttle_leader_redis, true, Part::Kind::redis, true},
+    {FaultKind::throttle_follower_redis, true, Part::Kind::redis, false},
+    {FaultKind::throttle_lb, true, Part::Kind::lb, false},
+};
+
+const OneProcessFault* one_process_fault(FaultKind kind) {
+    for (const auto& fault : one_process_faults) {
+        if (fault.kind == kind) return &fault;
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 const std::vector<FaultKind>& all_fault_kinds() {
+    static const std::vector<FaultKind> kinds = [] {
+        std::vector<FaultKind> all = default_rotation();
+        for (const auto& fault : one_process_faults) {
+            if (std::find(all.begin(), all.end(), fault.kind) == all.end()) all.push_back(fault.kind);
+        }
+        return all;
+    }();
+    return kinds;
+}
+
+const std::vector<FaultKind>& default_rotation() {
     static const std::vector<FaultKind> kinds{
         FaultKind::kill_follower_cluster, FaultKind::kill_leader_redis,  FaultKind::pause_leader_redis,
         FaultKind::pause_leader_cluster,  FaultKind::pause_follower_cluster, FaultKind::restart_lb,
-        FaultKind::disconnect_cluster};
+        FaultKind::disconnect_cluster,    FaultKind::pause_leader_slave, FaultKind::pause_follower_redis,
+        FaultKind::pause_lb,              FaultKind::throttle_leader_redis, FaultKind::throttle_leader_slave};
     return kinds;
 }
 
@@ -26,6 +67,15 @@ std::string to_string(FaultKind kind) {
         case FaultKind::pause_leader_redis: return "pause-leader-redis";
         case FaultKind::restart_lb: return "restart-lb";
         case FaultKind::disconnect_cluster: return "disconnect-cluster";
+        case FaultKind::pause_leader_slave: return "pause-leader-slave";
+        case FaultKind::pause_follower_slave: return "pause-follower-slave";
+        case FaultKind::pause_follower_redis: return "pause-follower-redis";
+        case FaultKind::pause_lb: return "pause-lb";
+        case FaultKind::throttle_leader_slave: return "throttle-leader-slave";
+        case FaultKind::throttle_follower_slave: return "throttle-follower-slave";
+        case FaultKind::throttle_leader_redis: return "throttle-leader-redis";
+        case FaultKind::throttle_follower_redis: return "throttle-follower-redis";
+        case FaultKind::throttle_lb: return "throttle-lb";
     }
     return "unknown";
 }
@@ -41,18 +91,14 @@ FaultInjector::FaultInjector(Deployment& deployment, const LbObserver& lb, int c
                              Clock::time_point epoch)
     : deployment_(deployment), lb_(lb), clusters_(clusters), timing_(timing), epoch_(epoch) {}
 
-bool FaultInjector::can(FaultKind kind) const {
-    if (kind == FaultKind::disconnect_cluster) return deployment_.can_disconnect();
-    if (kind == FaultKind::pause_leader_redis) return deployment_.can_pause_redis();
-    return true;
-}
-
-std::vector<FaultKind> FaultInjector::kinds() const {
-    std::vector<FaultKind> kinds;
-    for (FaultKind kind : all_fault_kinds()) {
-        if (can(kind)) kinds.push_back(kind);
-    }
-    return kinds;
+Error FaultInjector::cannot(FaultKind kind) const {
+    const std::string mode = " in " + deployment_.mode() + " mode";
+    if (kind == FaultKind::disconnect_cluster && !deployment_.can_disconnect()) return "not possible" + mode;
+    const OneProcessFault* one = one_process_fault(kind);
+    if (!one) return std::nullopt;
+    if (one->throttle) return deployment_.cannot_throttle();
+    if (!deployment_.can_pause_part()) return "not possible" + mode;
+    return std::nullopt;
 }
 
 Error FaultInjector::hold_then(Error injected, const std::function<Error()>& undo) const {
@@ -83,6 +129,17 @@ FaultRecord FaultInjector::inject(FaultKind kind, int round) {
     return record;
 }
 
+Error FaultInjector::hold_part(bool throttle, const Part& part, const std::string& role, FaultRecord& record) {
+    const std::string outage = seconds(timing_.outage);
+    if (throttle) {
+        record.description = "throttle " + to_string(part) + role + " to " + std::to_string(throttle_percent) +
+                             " % of a core for " + outage;
+        return hold_then(deployment_.throttle_part(part, throttle_percent), [this] { return deployment_.unthrottle(); });
+    }
+    record.description = "pause " + to_string(part) + role + " for " + outage;
+    return hold_then(deployment_.pause_part(part), [this] { return deployment_.resume_paused(); });
+}
+
 Error FaultInjector::apply(FaultKind kind, int round, const Topology& topology, FaultRecord& record) {
     const int leader = topology.leader;
     const int follower = (leader + 1 + round % (clusters_ - 1)) % clusters_;
@@ -90,6 +147,11 @@ Error FaultInjector::apply(FaultKind kind, int round, const Topology& topology, 
     const int target = hit_leader ? leader : follower;
     const std::string role = hit_leader ? " (the leader)" : " (a follower)";
     const std::string outage = seconds(timing_.outage);
+    if (const OneProcessFault* one = one_process_fault(kind)) {
+        if (one->part == Part::Kind::lb) return hold_part(one->throttle, {Part::Kind::lb}, "", record);
+        return hold_part(one->throttle, {one->part, one->of_leader ? leader : follower},
+                         one->of_leader ? " (the leader)" : " (a follower)", record);
+    }
     switch (kind) {
         case FaultKind::kill_follower_cluster: {
             record.description = "kill -9 follower cluster " + std::to_string(follower) + ", restart after " + outage;
@@ -116,10 +178,6 @@ Error FaultInjector::apply(FaultKind kind, int round, const Topology& topology, 
             record.description = "pause cluster " + std::to_string(leader) + " (the leader) for " + outage;
             return hold_then(deployment_.pause_cluster(leader), [this] { return deployment_.resume_paused(); });
         }
-        case FaultKind::pause_leader_redis: {
-            record.description = "pause the leader's Redis (cluster " + std::to_string(leader) + ") for " + outage;
-            return hold_then(deployment_.pause_redis(leader), [this] { return deployment_.resume_paused(); });
-        }
         case FaultKind::restart_lb: {
             record.description = "kill -9 the LB, relaunch after " + outage;
             return hold_then(deployment_.kill_lb(), [this] { return deployment_.start_missing(); });
@@ -129,6 +187,7 @@ Error FaultInjector::apply(FaultKind kind, int round, const Topology& topology, 
             return hold_then(deployment_.disconnect_cluster(target),
                              [this] { return deployment_.reconnect_disconnected(); });
         }
+        default: break;  // the faults of one process, above
     }
     return "unknown fault";
 }

@@ -73,11 +73,34 @@ Error LocalDeployment::pause(const std::string& part) {
 }
 
 Error LocalDeployment::pause_cluster(int index) {
-    if (auto error = pause("slave-" + std::to_string(index))) return error;
-    return pause("redis-" + std::to_string(index));
+    if (auto error = pause_part({Part::Kind::slave, index})) return error;
+    return pause_part({Part::Kind::redis, index});
 }
 
-Error LocalDeployment::pause_redis(int index) { return pause("redis-" + std::to_string(index)); }
+std::string LocalDeployment::part_name(const Part& part) {
+    switch (part.kind) {
+        case Part::Kind::slave: return "slave-" + std::to_string(part.index);
+        case Part::Kind::redis: return "redis-" + std::to_string(part.index);
+        case Part::Kind::lb: return "lb";
+    }
+    return "unknown";
+}
+
+Error LocalDeployment::pause_part(const Part& part) { return pause(part_name(part)); }
+
+Error LocalDeployment::cannot_throttle() const {
+    if (!cannot_throttle_) cannot_throttle_ = test::CpuThrottle::unavailable();
+    return *cannot_throttle_;
+}
+
+Error LocalDeployment::throttle_part(const Part& part, int percent) {
+    if (Error why = cannot_throttle()) return why;
+    auto pid = live_pid(part_name(part));
+    if (!pid) return part_name(part) + " does not run";
+    return throttle_.limit(*pid, percent);
+}
+
+Error LocalDeployment::unthrottle() { return throttle_.release(); }
 
 Error LocalDeployment::resume_paused() {
     for (pid_t pid : paused_) ::kill(pid, SIGCONT);
