@@ -43,15 +43,15 @@ coordination::Config coordination_config(const DeploymentConfig& config) {
 
 CoordinatorLoop::CoordinatorLoop(const DeploymentConfig& config, const ClusterAddresses& addresses,
                                  RoutingBoard& board, ReportQueue& reports, Metrics& metrics, const ControlKey& key)
-    : addresses_(addresses),
+    : timings_(timings_of(config)),
+      addresses_(addresses),
       board_(board),
       reports_(reports),
       metrics_(metrics),
       key_(key),
-      timings_(timings_of(config)),
       coordinator_(coordination_config(config)),
       prober_(config, addresses, key, metrics),
-      resolver_(std::chrono::milliseconds(timings_of(config).name_lookup_timeout)),
+      resolver_(std::chrono::milliseconds(timings_.name_lookup_timeout)),
       workers_(worker_threads, worker_queue_cap),
       epoch_(std::chrono::steady_clock::now()) {
     metrics_.describe("elections_total", "counter", "Elections held by this LB process.");

@@ -127,7 +127,10 @@ HttpResponse CacheApi::failure_response(const LeaderCall& call) const {
     const bool counts = call.failure == LeaderFailure::leader_unreachable ||
                         call.failure == LeaderFailure::leader_not_master;
     if (counts) response.with_header(protocol::leader_failure_header, std::to_string(call.state.term));
-    if (call.failure == LeaderFailure::no_lease) response.with_header(protocol::retry_elsewhere_header, protocol::no_lease_reason);
+    // Nothing was sent, or only a read whose answer was dropped: another slave's lease may be fresh.
+    const bool changed_nothing = call.failure == LeaderFailure::no_lease ||
+                                 (call.failure == LeaderFailure::lease_expired && !call.outcome_unknown);
+    if (changed_nothing) response.with_header(protocol::retry_elsewhere_header, protocol::no_lease_reason);
     return response;
 }
 

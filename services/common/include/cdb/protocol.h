@@ -28,9 +28,9 @@ inline constexpr const char* lease_nonce_field = "lease_nonce";
 // the LB ejects it at once.
 inline constexpr const char* stopping_reason = "stopping";
 // X-Retry-Elsewhere's value on a data request a slave refused because it holds no lease (§9):
-// nothing was sent to Redis, so the LB tries the next slave, whatever the method. Not a failure
-// of the slave: its lease lapses when its probe is late (a frozen Redis of its own, a busy
-// machine), and another slave's lease may be fresh.
+// nothing was sent to Redis, or it was a read whose answer came after the lease and was dropped,
+// so the LB tries the next slave. Not a failure of the slave: its lease lapses when its probe is
+// late (a frozen Redis of its own, a busy or throttled machine), and another slave's may be fresh.
 inline constexpr const char* no_lease_reason = "no-lease";
 
 inline constexpr const char* announce_path = "/internal/leader";
