@@ -8,7 +8,9 @@
 #   back as the same slave-i and rejoins as a follower; delete a follower's pod: the new pod is Ready
 #   only once its Redis replicates the leader's and holds the data; re-apply the manifests for 5
 #   clusters: the new pods serve and no existing pod restarts; drain to 3 (PUT /lb/size, then
-#   `drained` in /lb/status) and scale down: no key lost; delete the namespace.
+#   `drained` in /lb/status) and scale down: no key lost; under 64 clients (load_check: nothing lost,
+#   linearizable, the failed requests counted), a rolling restart of the slaves and the deletion of the
+#   leader's pod; delete the namespace.
 # Images: K8S_E2E_LOAD=kind|k8s-local|none (default: kind for a kind-* context, k8s-local for the
 # k8s-local context, else none: the cluster must already have them). The namespace consult-db must
 # not exist (make kind-down first): the test deletes it at the end.
@@ -237,6 +239,47 @@ check "50 more requests succeed" traffic 50 after-scale-down
 check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
 echo "        pods: $(kube get pods -o name | tr '\n' ' ')"
 echo "        leader: slave-$(status_field leader), term $(status_field term), elections $(status_field elections)"
+
+section "planned restarts under load"
+# 64 clients through the port-forward while pods are replaced; then every key is read back and the
+# history checked (load_check, docs/CHAOS.md). A stopping slave hands its cluster's leadership over
+# first, and a new pod is Ready only once caught up (docs/DEPLOY.md, "Stopping a cluster").
+load_check=${LOAD_CHECK:-$repo/build/tests/chaos/load_check}
+failed_under_load=""
+under_load() {  # command...: runs it (it waits until its work is done) under load_check's clients
+  local stop=$work/under-load-done log=$work/load-check.log load_pid status=0
+  [[ -x $load_check ]] || { echo "        $load_check is missing: make build first"; return 1; }
+  rm -f "$stop"
+  "$load_check" --lb "${LB_URL#http://}" --clients 64 --keys 100 --clusters 3 --until-file "$stop" \
+    --max-seconds 400 >"$log" 2>&1 &
+  load_pid=$!
+  sleep 3  # load flowing before the first pod goes
+  "$@" || status=1
+  sleep 2  # and after the last one is back
+  touch "$stop"
+  wait "$load_pid" || status=1
+  sed -n 's/^load_check: /        /p; /acknowledged writes lost\|not linearizable\|^result/s/^/        /p' "$log"
+  failed_under_load=$(sed -n 's/^load_check: [0-9]* requests, \([0-9]*\) failed.*/\1/p' "$log")
+  (( status == 0 )) || cat "$log"
+  return "$status"
+}
+rolling_restart() {
+  kube rollout restart statefulset "$slave_statefulset" >/dev/null &&
+    kube rollout status statefulset "$slave_statefulset" --timeout=300s >/dev/null
+}
+delete_leader_pod() {  # with the default grace: its slave hands over, then the pod comes back
+  local leader uid
+  leader=$(status_field leader); uid=$(pod_uid "slave-$leader")
+  kube delete pod "slave-$leader" >/dev/null && until_true "$wait_s" pod_ready_again "slave-$leader" "$uid"
+}
+check "kubectl rollout restart statefulset/$slave_statefulset under 64 clients: nothing lost, linearizable" \
+  under_load rolling_restart
+echo "        failed requests during the rolling restart: ${failed_under_load:-?}"
+check "3 clusters ready" until_true "$wait_s" ready_is 3
+check "kubectl delete pod <the leader's> under 64 clients: nothing lost, linearizable" under_load delete_leader_pod
+echo "        failed requests while the leader's pod was replaced: ${failed_under_load:-?}"
+check "3 clusters ready" until_true "$wait_s" ready_is 3
+check "no acknowledged key is lost (${#acked[@]} keys)" no_key_lost
 
 section "remove everything"
 cleanup
