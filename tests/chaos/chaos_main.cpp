@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "chaos_report.h"
+#include "command_options.h"
 #include "chaos_run.h"
 #include "compose_deployment.h"
 #include "local_deployment.h"
@@ -24,14 +25,6 @@ int usage(std::FILE* out, int status) {
     for (auto kind : cdb::chaos::all_fault_kinds()) std::fprintf(out, " %s", to_string(kind).c_str());
     std::fprintf(out, "\n");
     return status;
-}
-
-bool positive(const char* text, int& value) {
-    char* end = nullptr;
-    const long parsed = std::strtol(text, &end, 10);
-    if (end == text || *end != '\0' || parsed <= 0 || parsed > 1000000) return false;
-    value = static_cast<int>(parsed);
-    return true;
 }
 
 bool fault_list(const std::string& text, std::vector<cdb::chaos::FaultKind>& kinds) {
@@ -66,19 +59,19 @@ int main(int argc, char** argv) {
         } else if (flag == "--repo") {
             repo = value;
         } else if (flag == "--duration") {
-            ok = positive(value, duration);
+            ok = positive_option(value, duration);
         } else if (flag == "--clusters") {
-            ok = positive(value, options.clusters) && options.clusters >= 2;
+            ok = positive_option(value, options.clusters) && options.clusters >= 2;
         } else if (flag == "--clients") {
-            ok = positive(value, options.load.clients);
+            ok = positive_option(value, options.load.clients);
         } else if (flag == "--keys") {
-            ok = positive(value, options.keys.count);
+            ok = positive_option(value, options.keys.count);
         } else if (flag == "--slack-ms") {
-            ok = positive(value, slack_ms);
+            ok = positive_option(value, slack_ms);
         } else if (flag == "--faults") {
             ok = fault_list(value, options.faults);
         } else if (flag == "--deadline") {
-            ok = positive(value, deadline);
+            ok = positive_option(value, deadline);
         } else {
             ok = false;
         }

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "chaos_report.h"
+#include "command_options.h"
 #include "chaos_run.h"
 #include "lb_observer.h"
 #include "load_generator.h"
@@ -28,14 +29,6 @@ int usage(std::FILE* out, int status) {
                  "ready, and the history checked as make chaos does. --bound-ms: the longest a request may take\n"
                  "(default 7900, the LB's default bound plus 1 s of slack).\n");
     return status;
-}
-
-bool positive(const char* text, int& value) {
-    char* end = nullptr;
-    const long parsed = std::strtol(text, &end, 10);
-    if (end == text || *end != '\0' || parsed <= 0 || parsed > 1000000) return false;
-    value = static_cast<int>(parsed);
-    return true;
 }
 
 // Requests that did not succeed, by outcome; a read's 404 is the key being absent, an answer.
@@ -66,20 +59,20 @@ int main(int argc, char** argv) {
         if (flag == "--lb") {
             const std::string text = value;
             const auto colon = text.rfind(':');
-            ok = colon != std::string::npos && positive(text.c_str() + colon + 1, lb.port);
+            ok = colon != std::string::npos && positive_option(text.c_str() + colon + 1, lb.port);
             lb.host = text.substr(0, colon);
         } else if (flag == "--clients") {
-            ok = positive(value, clients);
+            ok = positive_option(value, clients);
         } else if (flag == "--keys") {
-            ok = positive(value, keys);
+            ok = positive_option(value, keys);
         } else if (flag == "--clusters") {
-            ok = positive(value, clusters);
+            ok = positive_option(value, clusters);
         } else if (flag == "--until-file") {
             until_file = value;
         } else if (flag == "--max-seconds") {
-            ok = positive(value, max_seconds) && max_seconds <= 600;
+            ok = positive_option(value, max_seconds) && max_seconds <= 600;
         } else if (flag == "--bound-ms") {
-            ok = positive(value, bound_ms);
+            ok = positive_option(value, bound_ms);
         } else {
             ok = false;
         }
