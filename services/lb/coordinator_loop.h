@@ -110,17 +110,16 @@ private:
     };
     mutable std::mutex probes_mutex_;
     std::map<std::pair<int, ProbePart>, ProbeSlot> probes_;
-    WorkerPool workers_;  // after the slots: its jobs write to them until it is destroyed
+    std::uint64_t announcements_ = 0;
+    std::mutex told_mutex_;
+    Told told_;  // the newest announcement whose every send has ended
+    WorkerPool workers_;  // after the slots and `told_`: its jobs write to them until it is destroyed
     const std::chrono::steady_clock::time_point epoch_;
     Millis next_tick_ = 0;
 
     std::atomic<int> requested_size_{0};  // 0: none since the loop last looked
     std::map<int, SocketAddress> slave_addresses_;  // resolved at each membership refresh
     Millis membership_refreshed_at_ = -1;
-
-    std::uint64_t announcements_ = 0;
-    std::mutex told_mutex_;
-    Told told_;  // the newest announcement whose every send has ended
 
     mutable std::mutex snapshot_mutex_;
     std::shared_ptr<const CoordinatorSnapshot> snapshot_;
