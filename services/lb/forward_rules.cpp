@@ -36,8 +36,9 @@ AttemptVerdict judge_attempt(const ControlKey& key, int slave, std::int64_t term
     }
     const UpstreamResponse& response = *outcome.response;
     if (const auto reason = response.header(protocol::retry_elsewhere_header)) {
+        verdict.untouched = true;
         if (*reason == protocol::no_lease_reason) {  // nothing was sent, and the slave is fine
-            verdict.outcome = "no_lease";
+            verdict.outcome = no_lease_outcome;
             verdict.problem = slave_name(slave) + " holds no lease on the leader";
             return verdict;
         }

@@ -17,12 +17,15 @@ namespace cdb::lb {
 
 // The outcome of an attempt whose slave follows a newer term than the request carried.
 inline constexpr const char* stale_term_outcome = "stale_term";
+// The outcome of an attempt refused for lack of a lease (nothing sent).
+inline constexpr const char* no_lease_outcome = "no_lease";
 
 struct AttemptVerdict {
     std::optional<HttpResponse> answer;  // none: try the next slave
     std::optional<Report> report;        // for the coordinator loop
     std::string problem;                 // why the attempt failed, for the final error
     const char* outcome;                 // the attempt's metric label
+    bool untouched = false;              // the slave refused it before touching anything (X-Retry-Elsewhere)
 };
 
 // `key` checks the term a refusing slave reports: a term without the LB's proof is not learnt.

@@ -23,10 +23,19 @@ struct Forwarder::Exchange {
     std::size_t made = 0;
     std::string last_problem;
     bool restamped = false;  // carries a newer term than when it came in
+    UpstreamLoop* loop = nullptr;  // of the server thread that took the request: every attempt runs there
+    // Of the attempts made since the last (re)start: refused for lack of a lease; refused without
+    // touching anything (no lease, stopping, a newer term).
+    std::size_t refused_for_no_lease = 0;
+    std::size_t refused_untouched = 0;
+    std::chrono::steady_clock::time_point arrived;
     Reply reply;
 };
 
 namespace {
+// Held requests at once, at most: past it a refused request is answered at once, as before.
+constexpr std::size_t max_held_requests = 4096;
+
 std::string leader_lines(const RoutingView& view) {
     std::string lines;
     lines.append(protocol::leader_term_header).append(": ").append(std::to_string(view.state.term));
@@ -36,11 +45,12 @@ std::string leader_lines(const RoutingView& view) {
 }
 }  // namespace
 
-Forwarder::Forwarder(UpstreamClient& upstreams, const ClusterAddresses& addresses, const RoutingBoard& board,
+Forwarder::Forwarder(UpstreamClient& upstreams, const ClusterAddresses& addresses, RoutingBoard& board,
                      ReportQueue& reports, Metrics& metrics, const ControlKey& key, int max_attempts,
-                     std::chrono::milliseconds read_try_timeout)
+                     std::chrono::milliseconds read_try_timeout, std::chrono::milliseconds lease_gap_hold)
     : max_attempts_(max_attempts),
       read_try_timeout_(read_try_timeout),
+      lease_gap_hold_(lease_gap_hold),
       // Ejected for a second, then one request tries the slave again (its try deadline is the trial).
       outliers_(std::chrono::seconds(1), read_try_timeout),
       upstreams_(upstreams),
@@ -53,7 +63,10 @@ Forwarder::Forwarder(UpstreamClient& upstreams, const ClusterAddresses& addresse
     metrics_.describe("upstream_attempts_total", "counter", "Attempts to reach a slave by outcome.");
     metrics_.histogram("upstream_latency_seconds", "Time a slave took to answer a forwarded request.",
                        {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+    board_.listen([this](const RoutingView& previous, const RoutingView& next) { on_published(previous, next); });
 }
+
+Forwarder::~Forwarder() { board_.listen(nullptr); }
 
 void Forwarder::add_routes(RouteTable& routes) {
     auto route = [this](const char* name) {
@@ -78,6 +91,12 @@ void Forwarder::forward(const HttpRequest& request, const char* route, Reply rep
     auto exchange = std::make_shared<Exchange>();
     exchange->route = route;
     exchange->reply = std::move(reply);
+    exchange->arrived = std::chrono::steady_clock::now();
+    exchange->loop = upstreams_.loop_of_this_thread();
+    if (exchange->loop == nullptr) {
+        return answer(*exchange, error_response(500, "internal error: a request was forwarded from outside the "
+                                                     "server's threads"));
+    }
     exchange->view = board_.current();
     const RoutingView& view = *exchange->view;
     if (view.ready.empty() || view.state.term == 0) {
@@ -141,9 +160,62 @@ void Forwarder::attempt(std::shared_ptr<Exchange> exchange) {
     }
     call.request.append(exchange->leader_headers).append(exchange->common_headers);
     call.done = [this, exchange, slave](UpstreamOutcome outcome) mutable {
-        if (!conclude(*exchange, std::move(outcome), slave)) attempt(std::move(exchange));
+        switch (conclude(*exchange, std::move(outcome), slave)) {
+            case Next::answered: return;
+            case Next::try_next_slave: return attempt(std::move(exchange));
+            case Next::wait_for_a_lease: return hold(std::move(exchange));
+        }
     };
-    upstreams_.submit(std::move(call));
+    // A call submitted from the coordinator loop's thread (a held request going again) still runs,
+    // and ends, on the request's own server thread.
+    exchange->loop->submit(std::move(call));
+}
+
+void Forwarder::hold(std::shared_ptr<Exchange> exchange) {
+    {
+        std::lock_guard<std::mutex> lock(held_mutex_);
+        if (held_.size() < max_held_requests) {
+            held_.push_back(std::move(exchange));
+            return;
+        }
+    }
+    answer(*exchange, no_slave_could_serve(exchange->last_problem));
+}
+
+void Forwarder::on_published(const RoutingView& previous, const RoutingView& next) {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<Exchange>> going;
+    {
+        std::lock_guard<std::mutex> lock(held_mutex_);
+        if (held_.empty()) return;
+        // New grants: a new term's first ones, or a renewal on a fresher nonce.
+        const bool new_grants = next.state != previous.state || next.lease_grant_lines != previous.lease_grant_lines;
+        for (auto it = held_.begin(); it != held_.end();) {
+            const bool hold_over = now - (*it)->arrived >= lease_gap_hold_;
+            if (new_grants || hold_over) {
+                going.push_back(std::move(*it));
+                it = held_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (auto& exchange : going) restart(std::move(exchange));
+}
+
+void Forwarder::restart(std::shared_ptr<Exchange> exchange) {
+    auto current = board_.current();
+    if (current->ready.empty() || current->state.term == 0) {
+        return answer(*exchange, no_slave_could_serve(exchange->last_problem));
+    }
+    exchange->view = std::move(current);
+    exchange->leader_headers = leader_lines(*exchange->view);
+    exchange->tried.reset();
+    exchange->made = 0;
+    exchange->refused_for_no_lease = 0;
+    exchange->refused_untouched = 0;
+    exchange->attempts = std::min<std::size_t>(exchange->view->ready.size(), static_cast<std::size_t>(max_attempts_));
+    attempt(std::move(exchange));
 }
 
 // A slave refused the request's term as stale: an election has just happened. The LB publishes a
@@ -162,7 +234,7 @@ void Forwarder::restamp(Exchange& exchange) {
         exchange.made + std::min<std::size_t>(exchange.view->ready.size(), static_cast<std::size_t>(max_attempts_));
 }
 
-bool Forwarder::conclude(Exchange& exchange, UpstreamOutcome outcome, int slave) {
+Forwarder::Next Forwarder::conclude(Exchange& exchange, UpstreamOutcome outcome, int slave) {
     if (outcome.failure != UpstreamFailure::overloaded) {
         metrics_.observe("upstream_latency_seconds", std::chrono::duration<double>(outcome.elapsed).count());
     }
@@ -176,10 +248,21 @@ bool Forwarder::conclude(Exchange& exchange, UpstreamOutcome outcome, int slave)
     metrics_.add("upstream_attempts_total", label("outcome", verdict.outcome));
     exchange.last_problem = std::move(verdict.problem);
     if (!verdict.answer && verdict.outcome == stale_term_outcome) restamp(exchange);
-    if (!verdict.answer && exchange.made >= exchange.attempts) verdict.answer = no_slave_could_serve(exchange.last_problem);
-    if (!verdict.answer) return false;
+    if (verdict.outcome == no_lease_outcome) ++exchange.refused_for_no_lease;
+    if (!verdict.answer && verdict.untouched) ++exchange.refused_untouched;
+    if (!verdict.answer && exchange.made >= exchange.attempts) {
+        // A leader is moving: the slaves that could serve lack a lease for now, the others stop or
+        // moved on to the new term. Nothing was touched anywhere, so the request may wait.
+        const bool waits_for_a_lease =
+            exchange.refused_for_no_lease > 0 && exchange.refused_untouched == exchange.made;
+        if (waits_for_a_lease && std::chrono::steady_clock::now() - exchange.arrived < lease_gap_hold_) {
+            return Next::wait_for_a_lease;
+        }
+        verdict.answer = no_slave_could_serve(exchange.last_problem);
+    }
+    if (!verdict.answer) return Next::try_next_slave;
     answer(exchange, *verdict.answer);
-    return true;
+    return Next::answered;
 }
 
 }  // namespace cdb::lb

@@ -11,6 +11,7 @@
 #include "cdb/metrics.h"
 #include "cdb/service_main.h"
 #include "coordinator_loop.h"
+#include "cdb/coordination/timings.h"
 #include "forwarder.h"
 #include "lb_api.h"
 #include "report_queue.h"
@@ -48,7 +49,10 @@ struct LbService {
           upstreams(upstream_limits(config), static_cast<std::size_t>(lb_threads(config))),
           loop(config, addresses, board, reports, metrics, control_key),
           forwarder(upstreams, addresses, board, reports, metrics, control_key, max_forward_attempts,
-                    std::chrono::milliseconds(config.http.upstream_try_timeout_ms)),
+                    std::chrono::milliseconds(config.http.upstream_try_timeout_ms),
+                    std::chrono::milliseconds(cdb::coordination::election_timings(config.election.probe_interval_ms,
+                                                                                   config.http.upstream_timeout_ms)
+                                                  .lease_gap_hold)),
           api(loop, addresses, config.replication.mode, metrics, config.admin_token, control_key) {
         metrics.sampled("reports_dropped_total", "counter",
                         "Slave reports dropped because the coordinator loop was behind (queue full).",

@@ -150,9 +150,11 @@ public:
     // On an LB server thread (cdb::current_server_thread); elsewhere the call is refused.
     void submit(UpstreamCall call);
     void stop();
+    // The loop this LB server thread drives (nullptr elsewhere): a call submitted to it later from
+    // another thread still runs, and ends, on this thread.
+    UpstreamLoop* loop_of_this_thread();
 
 private:
-    UpstreamLoop* loop_of_this_thread();
 
     std::vector<std::unique_ptr<UpstreamLoop>> loops_;
     std::atomic<std::size_t> claimed_{0};

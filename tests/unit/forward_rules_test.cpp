@@ -72,6 +72,7 @@ TEST(ForwardRules, AStoppingSlaveIsLeftForTheNextOneAndReportedAsStopping) {
     ASSERT_TRUE(verdict.report);
     EXPECT_EQ(std::get<SlaveStopping>(*verdict.report).index, slave);
     EXPECT_STREQ(verdict.outcome, "stopping");
+    EXPECT_TRUE(verdict.untouched);
 }
 
 // Issue 20: a slave whose own probe was late (its Redis frozen) held no lease, and its refusals
@@ -85,6 +86,7 @@ TEST(ForwardRules, ASlaveWithoutALeaseIsLeftForTheNextOneWhateverTheMethodAndNot
         EXPECT_FALSE(verdict.report);
         EXPECT_STREQ(verdict.outcome, "no_lease");
         EXPECT_EQ(verdict.problem, "slave-2 holds no lease on the leader");
+        EXPECT_TRUE(verdict.untouched);  // the request may wait for new grants
     }
 }
 

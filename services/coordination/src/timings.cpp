@@ -12,6 +12,7 @@ ElectionTimings election_timings(Millis probe_interval_ms, Millis upstream_timeo
     timings.recovery_window = std::max<Millis>(1000, 3 * probe_interval_ms);
     timings.name_lookup_timeout = std::max<Millis>(probe_interval_ms, 200);
     timings.leave_gathering = std::min<Millis>(max_lease_ms, 2 * probe_interval_ms);
+    timings.lease_gap_hold = timings.lease + probe_interval_ms;
     return timings;
 }
 

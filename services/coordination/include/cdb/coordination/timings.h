@@ -36,6 +36,10 @@ struct ElectionTimings {
     // milliseconds of each other. 2P, at most the longest lease: still shorter than the lease wait
     // the move does anyway, so with the defaults it costs nothing.
     Millis leave_gathering = 0;
+    // How long the LB holds a request that every slave refused for lack of a lease (nothing sent)
+    // before it answers 503: the gap of a leader move, from the old leases' end to the new term's
+    // first grants, is far shorter; lease + P bounds it with a probe interval to spare.
+    Millis lease_gap_hold = 0;
 };
 
 // `upstream_timeout_ms`: http.upstream_timeout_ms, the LB's bound on any call to a slave.
