@@ -33,8 +33,10 @@ struct Forwarder::Exchange {
 };
 
 namespace {
-// Held requests at once, at most: past it a refused request is answered at once, as before.
+// Held requests at once, and their bytes (a body may be a whole value), at most: past either a
+// refused request is answered at once, as before.
 constexpr std::size_t max_held_requests = 4096;
+constexpr std::size_t max_held_bytes = 64 * 1024 * 1024;
 
 std::string leader_lines(const RoutingView& view) {
     std::string lines;
@@ -174,7 +176,9 @@ void Forwarder::attempt(std::shared_ptr<Exchange> exchange) {
 void Forwarder::hold(std::shared_ptr<Exchange> exchange) {
     {
         std::lock_guard<std::mutex> lock(held_mutex_);
-        if (held_.size() < max_held_requests) {
+        const std::size_t bytes = exchange->common_headers.size();
+        if (held_.size() < max_held_requests && held_bytes_ + bytes <= max_held_bytes) {
+            held_bytes_ += bytes;
             held_.push_back(std::move(exchange));
             return;
         }
@@ -193,6 +197,7 @@ void Forwarder::on_published(const RoutingView& previous, const RoutingView& nex
         for (auto it = held_.begin(); it != held_.end();) {
             const bool hold_over = now - (*it)->arrived >= lease_gap_hold_;
             if (new_grants || hold_over) {
+                held_bytes_ -= (*it)->common_headers.size();
                 going.push_back(std::move(*it));
                 it = held_.erase(it);
             } else {

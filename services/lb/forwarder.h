@@ -68,6 +68,7 @@ private:
     std::atomic<std::uint64_t> next_{0};
     std::mutex held_mutex_;
     std::vector<std::shared_ptr<Exchange>> held_;  // at most max_held_requests
+    std::size_t held_bytes_ = 0;                    // their bodies and headers, at most max_held_bytes
 };
 
 }  // namespace cdb::lb
