@@ -50,7 +50,8 @@ ClusterProber::ClusterProber(const DeploymentConfig& config, const ClusterAddres
       max_index_(protocol::max_clusters),
       http_(probe_limits(config)) {
     metrics_.describe("control_rejected_total", "counter",
-                      "Slave answers whose leader term lacked the LB's proof; never adopted.");
+                      "Control messages refused, by message: slave answers whose leader term lacked the proof "
+                      "(never adopted), leave requests forged, stale or replayed (nothing changed).");
 }
 
 ClusterProber::~ClusterProber() = default;
